@@ -1,0 +1,67 @@
+/** Stable error codes; tools and tests match on these, never on messages. */
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'HARNESS_NOT_FOUND'
+  | 'HARNESS_INVALID'
+  | 'RECORD_INVALID'
+  | 'RECORD_NOT_FOUND'
+  | 'NOT_COMPARABLE'
+  | 'USAGE'
+  | 'MODEL_FAILED'
+  | 'SANDBOX_FAILED'
+  | 'INTERNAL'
+
+/** Base of every error self-harness throws on purpose. */
+export class SelfHarnessError extends Error {
+  readonly code: ErrorCode
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.name = new.target.name
+  }
+}
+
+/** The user's configuration or input is wrong: a file, a field, a flag. Exit code 2. */
+export class ConfigurationError extends SelfHarnessError {
+  /** The file the problem is in, when there is one. */
+  readonly file: string | undefined
+  /** The field (dotted path) the problem is in, when there is one. */
+  readonly field: string | undefined
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; file?: string; field?: string },
+  ) {
+    super(code, message, options)
+    this.file = options?.file
+    this.field = options?.field
+  }
+}
+
+/** Two inputs cannot be compared or there is not enough evidence to decide. Exit code 3. */
+export class NotComparableError extends SelfHarnessError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('NOT_COMPARABLE', message, options)
+  }
+}
+
+/** The model endpoint misbehaved (after retries). Ends a trial as `error`, never as `fail`. */
+export class ModelError extends SelfHarnessError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MODEL_FAILED', message, options)
+  }
+}
+
+/** The sandbox could not run a command at all (not: the command failed). */
+export class SandboxError extends SelfHarnessError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SANDBOX_FAILED', message, options)
+  }
+}
+
+/** A bug in self-harness itself. */
+export class InternalError extends SelfHarnessError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INTERNAL', message, options)
+  }
+}
