@@ -1,12 +1,23 @@
 import { z } from 'zod'
 
+const isRegExp = (source: string): boolean => {
+  try {
+    new RegExp(source)
+    return true
+  } catch {
+    return false
+  }
+}
+/** A regular expression in a harness file, checked when the file is read. */
+const RegExpSource = z.string().refine(isRegExp, 'not a valid regular expression')
+
 /** Current version of the harness file format. */
 export const HARNESS_SCHEMA_VERSION = 1
 
 /** A shell command the harness runs itself before a tool call (a prerequisite step). */
 export const BeforeStepSchema = z.strictObject({
   /** Regular expression tested on the call's main argument (the command, or the path); absent = always. */
-  match: z.string().optional(),
+  match: RegExpSource.optional(),
   /** Shell command run in the workspace before the call. */
   run: z.string().min(1),
 })
@@ -18,7 +29,7 @@ export const AfterCheckSchema = z.discriminatedUnion('kind', [
   /** Report the exit code plainly and flag a non-zero one as a failure to handle. */
   z.strictObject({ kind: z.literal('exit-code') }),
   /** Run a shell command after matching calls and append its output. */
-  z.strictObject({ kind: z.literal('run'), match: z.string().optional(), run: z.string().min(1) }),
+  z.strictObject({ kind: z.literal('run'), match: RegExpSource.optional(), run: z.string().min(1) }),
 ])
 
 /** How the harness wraps one tool. */

@@ -1,0 +1,6 @@
+export { selfHarness } from './plugin.js'
+export type { SelfHarnessOptions, RunSelection } from './options.js'
+export { selectRun } from './options.js'
+export { SelfHarnessReporter } from './reporter.js'
+export type { Agent } from './context.js'
+export type { ProvidedSettings, TaskMetaRecord, TrialMeta } from './provided.js'

@@ -1,0 +1,59 @@
+import { ConfigurationError } from '../src/errors.js'
+import type { ModelOptions } from '../src/agent/model.js'
+
+/** Options of the `selfHarness()` vitest plugin. */
+export interface SelfHarnessOptions {
+  /** Harness version to run, when neither the command line nor `SELF_HARNESS` names one. @default 'baseline' */
+  harness?: string
+  /** Directory of the harness files, relative to the vitest root. @default 'harnesses' */
+  harnessDir?: string
+  /** The model endpoint; each field falls back to its environment variable. */
+  model?: ModelOptions
+  /** Trials per task. @default 1 */
+  trials?: number
+  /** Where records and traces go, relative to the vitest root. @default '.self-harness' */
+  outputDir?: string
+  /** The committed baseline record; when set, every run is gated against it. */
+  baseline?: string
+  /** Root directory for trial workspaces. @default os.tmpdir() */
+  workspaceRoot?: string
+  /** Keep the workspaces of trials that did not pass, for debugging. @default false */
+  keepWorkspaces?: boolean
+}
+
+/** The harness selection and run settings after the command line, environment and options are combined. */
+export interface RunSelection {
+  harness: string
+  trials: number
+  baseline: string | undefined
+  gate: boolean
+}
+
+/** Reads `--name=value` or `--name value` after a `--` separator. */
+function afterSeparator(argv: readonly string[], name: string): string | undefined {
+  const sep = argv.indexOf('--')
+  if (sep < 0) return undefined
+  const rest = argv.slice(sep + 1)
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!
+    if (arg === `--${name}`) return rest[i + 1]
+    if (arg.startsWith(`--${name}=`)) return arg.slice(name.length + 3)
+  }
+  return undefined
+}
+
+/**
+ * Chooses the harness and run settings. Precedence: `vitest run -- --harness=NAME`, then `SELF_HARNESS`
+ * (which `self-harness vitest --harness=NAME` sets), then the plugin option. A pure function of its inputs.
+ */
+export function selectRun(argv: readonly string[], env: NodeJS.ProcessEnv, options: SelfHarnessOptions): RunSelection {
+  const harness = afterSeparator(argv, 'harness') ?? env.SELF_HARNESS ?? options.harness ?? 'baseline'
+  const rawTrials = afterSeparator(argv, 'trials') ?? env.SELF_HARNESS_TRIALS ?? options.trials ?? 1
+  const trials = Number(rawTrials)
+  if (!Number.isInteger(trials) || trials < 1) {
+    throw new ConfigurationError('CONFIG_INVALID', `Expected \`trials\` to be a positive integer, got \`${rawTrials}\`.`, { field: 'trials' })
+  }
+  const baseline = afterSeparator(argv, 'baseline') ?? env.SELF_HARNESS_BASELINE ?? options.baseline
+  const gate = env.SELF_HARNESS_GATE !== '0' && !argv.slice(argv.indexOf('--') + 1).includes('--no-gate')
+  return { harness, trials, baseline: baseline || undefined, gate: gate && Boolean(baseline) }
+}

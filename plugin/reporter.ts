@@ -1,0 +1,101 @@
+import { dirname, join, resolve } from 'node:path'
+import pc from 'picocolors'
+import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node'
+import { ConfigurationError, NotComparableError, SelfHarnessError } from '../src/errors.js'
+import { buildRecord, readRecord, writeFileAtomic, writeRecord } from '../src/record/store.js'
+import { collectTasks } from './collect.js'
+
+/** What the reporter needs to know about the run. */
+export interface ReporterSettings {
+  harness: { name: string; id: string }
+  model: string
+  trials: number
+  /** Absolute path of the run record to write. */
+  recordFile: string
+  /** Absolute path of the committed baseline record to gate against, when gating. */
+  baseline: string | undefined
+}
+
+/** Exit code for an error that stops the gate. */
+function exitCodeOf(error: unknown): number {
+  return error instanceof NotComparableError ? 3 : 2
+}
+
+/**
+ * Writes the run record after the run and, when a baseline is configured, runs the gate and sets the exit code.
+ * Never throws from a hook: a thrown reporter error would silence the reporters after it.
+ */
+export class SelfHarnessReporter implements Reporter {
+  private vitest: Vitest | undefined
+  private progress = { total: 0, done: 0, passed: 0, tokens: 0, lastShown: 0 }
+  constructor(private readonly settings: ReporterSettings) {}
+
+  onInit(vitest: Vitest): void {
+    this.vitest = vitest
+  }
+
+  onTestRunStart(): void {
+    this.progress = { total: 0, done: 0, passed: 0, tokens: 0, lastShown: 0 }
+  }
+
+  onTestModuleCollected(module: TestModule): void {
+    this.progress.total += [...module.children.allTests()].length
+  }
+
+  /** Shows progress: tasks done of total, pass rate so far, tokens so far. */
+  onTestCaseResult(test: TestCase): void {
+    const meta = test.meta().selfHarness
+    if (!meta) return
+    const p = this.progress
+    p.done++
+    if (test.result().state === 'passed') p.passed++
+    p.tokens += meta.trials.reduce((n, t) => n + t.tokens.prompt + t.tokens.completion, 0)
+    const step = Math.max(1, Math.ceil(p.total / 10))
+    if (p.done === p.total || p.done - p.lastShown >= step) {
+      p.lastShown = p.done
+      this.vitest?.logger.log(
+        pc.dim(`self-harness [${p.done}/${p.total}] ${this.settings.harness.name}: pass rate ${Math.round((100 * p.passed) / p.done)}%, ${p.tokens.toLocaleString('en-US')} tokens`),
+      )
+    }
+  }
+
+  async onTestRunEnd(modules: ReadonlyArray<TestModule>): Promise<void> {
+    const vitest = this.vitest
+    if (!vitest || vitest.config.shard) return // a shard writes its blob; the merge writes the record
+    const log = (line: string) => vitest.logger.log(line)
+    try {
+      const { tasks, broken } = collectTasks(modules, vitest.config.root, dirname(this.settings.recordFile))
+      for (const file of broken) {
+        vitest.logger.error(pc.red(`self-harness: task file ${file.file} failed to load: ${file.message}`))
+      }
+      const record = buildRecord({ harness: this.settings.harness, model: this.settings.model, trials: this.settings.trials, tasks })
+      await writeRecord(this.settings.recordFile, record)
+      const trials = tasks.flatMap((t) => t.trials)
+      const count = (o: string) => trials.filter((t) => t.outcome === o).length
+      log(
+        `${pc.bold('self-harness')} ${this.settings.harness.name} (${this.settings.harness.id}): ${tasks.length} tasks, ` +
+          `${count('pass')} passed, ${count('fail')} failed, ${count('error')} errors; record ${this.settings.recordFile}`,
+      )
+      if (!this.settings.baseline) return
+      if (broken.length) {
+        throw new ConfigurationError('CONFIG_INVALID', `Cannot gate: ${broken.length} task file(s) failed to load (${broken.map((b) => b.file).join(', ')}). Fix them and run again.`, { file: broken[0]!.file })
+      }
+      const baseline = await readRecord(this.settings.baseline)
+      // The gate loads only when a run is gated.
+      const [{ compareRuns }, { renderVerdict }] = await Promise.all([import('../src/gate/compare.js'), import('../src/report/terminal.js')])
+      const verdict = compareRuns(baseline, record)
+      log(renderVerdict(verdict, { color: pc.isColorSupported }))
+      await writeFileAtomic(join(dirname(this.settings.recordFile), `${this.settings.harness.name}.verdict.json`), `${JSON.stringify(verdict, null, 2)}\n`)
+      process.exitCode = verdict.exitCode
+    } catch (error) {
+      const message = error instanceof SelfHarnessError ? error.message : `internal error: ${(error as Error)?.stack ?? String(error)}`
+      vitest.logger.error(pc.red(`self-harness: ${message}`))
+      process.exitCode = exitCodeOf(error)
+    }
+  }
+}
+
+/** Absolute record path for a harness under an output directory. */
+export function recordPathFor(outputDir: string, harnessName: string): string {
+  return resolve(outputDir, 'runs', `${harnessName}.json`)
+}

@@ -1,0 +1,74 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { ConfigurationError, NotComparableError } from '../errors.js'
+import { fieldName, hashOf } from '../json.js'
+import { RECORD_SCHEMA_VERSION, RunRecordSchema, type RunRecord, type TaskRecord } from './schema.js'
+
+/** Hash of a task set: the sorted task ids. */
+export function taskSetHash(ids: Iterable<string>): string {
+  return hashOf([...ids].sort())
+}
+
+/** Builds a run record; tasks are sorted by id so equal runs give equal files. */
+export function buildRecord(input: {
+  harness: { name: string; id: string }
+  model: string
+  trials: number
+  tasks: TaskRecord[]
+  createdAt?: string
+}): RunRecord {
+  const tasks = [...input.tasks].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  return {
+    schemaVersion: RECORD_SCHEMA_VERSION,
+    kind: 'self-harness/run-record',
+    createdAt: input.createdAt ?? new Date().toISOString(),
+    harness: input.harness,
+    model: input.model,
+    taskSetHash: taskSetHash(tasks.map((t) => t.id)),
+    trials: input.trials,
+    tasks,
+  }
+}
+
+/** Writes a file atomically: a temporary file in the same directory, then a rename. */
+export async function writeFileAtomic(file: string, content: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true })
+  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  await writeFile(temp, content)
+  await rename(temp, file)
+}
+
+/** Writes a run record atomically. */
+export async function writeRecord(file: string, record: RunRecord): Promise<void> {
+  await writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`)
+}
+
+/** Reads and validates a run record; a missing, truncated, corrupt or foreign file is refused with the file and field. */
+export async function readRecord(file: string): Promise<RunRecord> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (cause) {
+    throw new ConfigurationError('RECORD_NOT_FOUND', `No run record at ${file}. Run the suite first, or check the path.`, { cause, file })
+  }
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (cause) {
+    throw new ConfigurationError('RECORD_INVALID', `Corrupt run record ${file}: not valid JSON (truncated or damaged). Re-run the suite to write it again.`, { cause, file })
+  }
+  const version = (raw as { schemaVersion?: unknown } | null)?.schemaVersion
+  if (typeof version === 'number' && version !== RECORD_SCHEMA_VERSION) {
+    throw new NotComparableError(
+      `Run record ${file} has schemaVersion ${version}; this version of self-harness reads schemaVersion ${RECORD_SCHEMA_VERSION}. Re-run the suite with this version.`,
+    )
+  }
+  const parsed = RunRecordSchema.safeParse(raw)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    const field = fieldName(issue.path)
+    throw new ConfigurationError('RECORD_INVALID', `Invalid run record ${file}: field \`${field}\`: ${issue.message}.`, { file, field })
+  }
+  return parsed.data
+}

@@ -1,0 +1,37 @@
+import { readFile } from 'node:fs/promises'
+import { ConfigurationError } from '../errors.js'
+import { fieldName } from '../json.js'
+import { TraceEventSchema, type TraceEvent } from './events.js'
+
+/** Reads and validates a JSONL trace; a bad line is reported with its line number, never skipped silently. */
+export async function readTrace(file: string): Promise<TraceEvent[]> {
+  const text = await readFile(file, 'utf8')
+  return parseTrace(text, file)
+}
+
+/** Parses JSONL trace text. */
+export function parseTrace(text: string, file = '(trace)'): TraceEvent[] {
+  const events: TraceEvent[] = []
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!
+    if (!line) continue
+    let raw: unknown
+    try {
+      raw = JSON.parse(line)
+    } catch {
+      throw new ConfigurationError('RECORD_INVALID', `Corrupt trace ${file}: line ${i + 1} is not valid JSON.`, { file })
+    }
+    const parsed = TraceEventSchema.safeParse(raw)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!
+      throw new ConfigurationError(
+        'RECORD_INVALID',
+        `Invalid trace ${file}: line ${i + 1}, field \`${fieldName(issue.path)}\`: ${issue.message}.`,
+        { file, field: fieldName(issue.path) },
+      )
+    }
+    events.push(parsed.data)
+  }
+  return events
+}
