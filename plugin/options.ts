@@ -19,6 +19,10 @@ export interface SelfHarnessOptions {
   workspaceRoot?: string
   /** Keep the workspaces of trials that did not pass, for debugging. @default false */
   keepWorkspaces?: boolean
+  /** How agent commands are confined: bubblewrap when installed (`auto`), always (`bwrap`), or not (`none`). @default 'auto' */
+  sandbox?: 'auto' | 'bwrap' | 'none'
+  /** Names of the runner's environment variables that commands may see (none by default). @default [] */
+  envAllow?: string[]
 }
 
 /** The harness selection and run settings after the command line, environment and options are combined. */
@@ -27,6 +31,10 @@ export interface RunSelection {
   trials: number
   baseline: string | undefined
   gate: boolean
+  /** Discard the journal of an interrupted run instead of resuming it. */
+  fresh: boolean
+  /** Keep the pass and fail trials of the harness's last record and run only its errored trials again. */
+  retryErrors: boolean
 }
 
 /** Reads `--name=value` or `--name value` after a `--` separator. */
@@ -55,5 +63,8 @@ export function selectRun(argv: readonly string[], env: NodeJS.ProcessEnv, optio
   }
   const baseline = afterSeparator(argv, 'baseline') ?? env.SELF_HARNESS_BASELINE ?? options.baseline
   const gate = env.SELF_HARNESS_GATE !== '0' && !argv.slice(argv.indexOf('--') + 1).includes('--no-gate')
-  return { harness, trials, baseline: baseline || undefined, gate: gate && Boolean(baseline) }
+  const passed = argv.slice(argv.indexOf('--') + 1)
+  const fresh = env.SELF_HARNESS_FRESH === '1' || passed.includes('--fresh')
+  const retryErrors = env.SELF_HARNESS_RETRY_ERRORS === '1' || passed.includes('--retry-errors')
+  return { harness, trials, baseline: baseline || undefined, gate: gate && Boolean(baseline), fresh, retryErrors }
 }

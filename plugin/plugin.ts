@@ -1,12 +1,16 @@
 import { writeFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { mkdir, readFile } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Plugin } from 'vitest/config'
 import { resolveModelOptions } from '../src/agent/model.js'
-import { SelfHarnessError } from '../src/errors.js'
+import { ConfigurationError, SelfHarnessError } from '../src/errors.js'
 import { loadHarness } from '../src/harness/version.js'
+import { validateSandboxMode } from '../src/workspace/sandbox.js'
+import { journalPathFor, readJournal, removeJournal } from '../src/record/journal.js'
 import { selectRun, type SelfHarnessOptions } from './options.js'
-import { PROVIDE_KEY, type ProvidedSettings } from './provided.js'
+import { PROVIDE_KEY, type ProvidedSettings, type TrialMeta } from './provided.js'
+import { readRecord } from '../src/record/store.js'
 import { recordPathFor, SelfHarnessReporter } from './reporter.js'
 
 const RUNNER = fileURLToPath(new URL('./runner.js', import.meta.url))
@@ -23,9 +27,20 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
       try {
         const root = resolve(userConfig.root ?? process.cwd())
         const selection = selectRun(process.argv, process.env, options)
-        const harness = await loadHarness(selection.harness, resolve(root, options.harnessDir ?? 'harnesses'))
+        const harness = await loadHarness(selection.harness, resolve(root, process.env.SELF_HARNESS_DIR ?? options.harnessDir ?? 'harnesses'))
         const model = resolveModelOptions(options.model)
-        const outputDir = resolve(root, options.outputDir ?? '.self-harness')
+        const sandbox: unknown = process.env.SELF_HARNESS_SANDBOX ?? options.sandbox ?? 'auto'
+        validateSandboxMode(sandbox)
+        const outputDir = resolve(root, process.env.SELF_HARNESS_OUTPUT_DIR ?? options.outputDir ?? '.self-harness')
+        const recordFile = recordPathFor(outputDir, harness.name)
+        const journalFile = journalPathFor(recordFile)
+        await mkdir(dirname(journalFile), { recursive: true })
+        if (selection.fresh) await removeJournal(journalFile)
+        const journal = await readJournal(journalFile, { harnessId: harness.id, model: model.model })
+        if (selection.retryErrors) await keepFinishedTrials(recordFile, journal.trials)
+        const resumed = [...journal.trials.values()].reduce((n, list) => n + list.length, 0)
+        if (resumed) console.log(`self-harness: resuming an interrupted run: ${resumed} finished trial(s) kept from ${journalFile}`)
+        if (journal.truncatedTail) console.log(`self-harness: the last line of ${journalFile} was cut short by a kill; that trial runs again`)
         const settings: ProvidedSettings = {
           harness: { name: harness.name, id: harness.id, file: harness.file, spec: harness.spec },
           // The key stays out of what is handed around unless it was given as an option; workers read the environment.
@@ -33,14 +48,20 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
           trials: selection.trials,
           traceDir: resolve(outputDir, 'traces', harness.name),
           workspaceRoot: options.workspaceRoot,
+          sandbox,
+          envAllow: options.envAllow ?? [],
           keepWorkspaces: options.keepWorkspaces ?? false,
           root,
+          journalFile,
+          resume: Object.fromEntries(journal.trials),
+          only: await readTaskList(process.env.SELF_HARNESS_ONLY),
         }
         reporter = new SelfHarnessReporter({
           harness: { name: harness.name, id: harness.id },
           model: model.model,
           trials: selection.trials,
-          recordFile: recordPathFor(outputDir, harness.name),
+          recordFile,
+          journalFile,
           baseline: selection.gate && selection.baseline ? resolve(root, selection.baseline) : undefined,
         })
         return { test: { runner: RUNNER, provide: { [PROVIDE_KEY]: settings } } }
@@ -66,4 +87,31 @@ function reportStartupError(error: unknown): void {
   } catch {
     // the message still reaches the user through vitest
   }
+}
+
+/** For `--retry-errors`: the pass and fail trials of the last record join the resumed ones, so only errors re-run. */
+async function keepFinishedTrials(recordFile: string, trials: Map<string, TrialMeta[]>): Promise<void> {
+  const record = await readRecord(recordFile)
+  for (const task of record.tasks) {
+    const kept = trials.get(task.id) ?? []
+    for (const trial of task.trials) {
+      if (trial.outcome !== 'error' && !kept.some((t) => t.index === trial.index)) kept.push(trial)
+    }
+    trials.set(task.id, kept.sort((a, b) => a.index - b.index))
+  }
+}
+
+/** Reads the task ids a run is limited to (`SELF_HARNESS_ONLY` names a JSON file with an array of ids). */
+async function readTaskList(file: string | undefined): Promise<string[] | null> {
+  if (!file) return null
+  let raw: unknown
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'))
+  } catch (cause) {
+    throw new ConfigurationError('CONFIG_INVALID', `Cannot read the task list ${file} (SELF_HARNESS_ONLY): ${(cause as Error).message}`, { cause, file })
+  }
+  if (!Array.isArray(raw) || !raw.every((id) => typeof id === 'string')) {
+    throw new ConfigurationError('CONFIG_INVALID', `Expected the task list ${file} (SELF_HARNESS_ONLY) to be a JSON array of task ids.`, { file })
+  }
+  return raw
 }

@@ -9,8 +9,16 @@ export interface ProvidedSettings {
   /** Absolute directory for traces. */
   traceDir: string
   workspaceRoot: string | undefined
+  sandbox: 'auto' | 'bwrap' | 'none'
+  envAllow: string[]
   keepWorkspaces: boolean
   root: string
+  /** Journal every finished trial is appended to (absolute). */
+  journalFile: string
+  /** Trials already finished by an earlier, interrupted run, by task id: they are not run again. */
+  resume: Record<string, TrialMeta[]>
+  /** When set, only these task ids run; the others are skipped and left out of the record. */
+  only: string[] | null
 }
 
 /** Key under which the settings are provided to workers. */

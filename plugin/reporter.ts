@@ -2,6 +2,7 @@ import { dirname, join, resolve } from 'node:path'
 import pc from 'picocolors'
 import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node'
 import { ConfigurationError, NotComparableError, SelfHarnessError } from '../src/errors.js'
+import { removeJournal } from '../src/record/journal.js'
 import { buildRecord, readRecord, writeFileAtomic, writeRecord } from '../src/record/store.js'
 import { collectTasks } from './collect.js'
 
@@ -12,6 +13,8 @@ export interface ReporterSettings {
   trials: number
   /** Absolute path of the run record to write. */
   recordFile: string
+  /** The journal of finished trials, removed once the record holds them. */
+  journalFile: string
   /** Absolute path of the committed baseline record to gate against, when gating. */
   baseline: string | undefined
 }
@@ -70,6 +73,7 @@ export class SelfHarnessReporter implements Reporter {
       }
       const record = buildRecord({ harness: this.settings.harness, model: this.settings.model, trials: this.settings.trials, tasks })
       await writeRecord(this.settings.recordFile, record)
+      await removeJournal(this.settings.journalFile)
       const trials = tasks.flatMap((t) => t.trials)
       const count = (o: string) => trials.filter((t) => t.outcome === o).length
       log(

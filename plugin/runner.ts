@@ -6,6 +6,8 @@ import { createModelClient, type ModelClient } from '../src/agent/model.js'
 import type { HarnessVersion } from '../src/harness/version.js'
 import { createTraceRecorder } from '../src/trace/writer.js'
 import { createWorkspace, type Workspace } from '../src/workspace/workspace.js'
+import { appendJournal } from '../src/record/journal.js'
+import { redactSecrets, secretValuesFromEnv } from '../src/trace/redact.js'
 import type { Agent } from './context.js'
 import { PROVIDE_KEY, type ProvidedSettings, type TrialMeta } from './provided.js'
 import './context.js'
@@ -31,6 +33,9 @@ export default class SelfHarnessRunner extends TestRunner {
   private settings: ProvidedSettings | undefined
   private client: ModelClient | undefined
   private readonly trials = new Map<string, TrialState>()
+  private only: Set<string> | null | undefined
+  private readonly secrets = secretValuesFromEnv()
+  private readonly redact = (text: string): string => redactSecrets(text, this.secrets)
 
   private get provided(): ProvidedSettings {
     this.settings ??= inject(PROVIDE_KEY as 'selfHarness')
@@ -60,8 +65,17 @@ export default class SelfHarnessRunner extends TestRunner {
   override async onBeforeRunTask(test: RunnerTask): Promise<void> {
     await super.onBeforeRunTask(test)
     if (test.type !== 'test') return
-    test.repeats = Math.max(test.repeats ?? 0, this.provided.trials - 1)
-    test.meta.selfHarness = { taskId: test.fullName, harnessId: this.provided.harness.id, trials: [] }
+    const { trials, resume } = this.provided
+    this.only ??= this.provided.only ? new Set(this.provided.only) : null
+    if (this.only && !this.only.has(test.fullName)) {
+      test.mode = 'skip'
+      return
+    }
+    const done = (resume[test.fullName] ?? []).filter((trial) => trial.index < trials)
+    test.meta.selfHarness = { taskId: test.fullName, harnessId: this.provided.harness.id, trials: [...done] }
+    // Finished trials of an interrupted run are kept, not run again.
+    if (done.length >= trials) test.mode = 'skip'
+    else test.repeats = trials - done.length - 1
   }
 
   override async onBeforeTryTask(test: RunnerTask, options?: { retry: number; repeats: number }): Promise<void> {
@@ -69,8 +83,13 @@ export default class SelfHarnessRunner extends TestRunner {
     if (test.type !== 'test') return
     const settings = this.provided
     const meta = test.meta.selfHarness!
-    const index = meta.trials.length
-    const workspace = await createWorkspace({ root: settings.workspaceRoot })
+    const used = new Set(meta.trials.map((trial) => trial.index))
+    let index = 0
+    while (used.has(index)) index++
+    const workspace = await createWorkspace({
+      root: settings.workspaceRoot,
+      exec: { sandbox: settings.sandbox, envAllow: settings.envAllow },
+    })
     const runs: AgentRun[] = []
     const traceBase = join(settings.traceDir, slug(meta.taskId))
     mkdirSync(traceBase, { recursive: true })
@@ -82,7 +101,7 @@ export default class SelfHarnessRunner extends TestRunner {
           harness: this.harness,
           client: (this.client ??= createModelClient({ ...settings.model, apiKey: settings.model.apiKey || process.env.OPENAI_API_KEY || 'unset' })),
           workspace,
-          trace: createTraceRecorder({ path: join(traceBase, `trial-${index}${suffix}.jsonl`) }),
+          trace: createTraceRecorder({ path: join(traceBase, `trial-${index}${suffix}.jsonl`), redact: this.redact }),
           taskId: meta.taskId,
           trial: index,
         })
@@ -102,7 +121,8 @@ export default class SelfHarnessRunner extends TestRunner {
     const meta = test.meta.selfHarness!
     const failedNow = (test.result?.errors?.length ?? 0) > state.errorsBefore
     const infra = state.runs.find((run) => run.status === 'timeout' || run.status === 'error')
-    const outcome: TrialMeta['outcome'] = infra ? 'error' : failedNow ? 'fail' : 'pass'
+    const sandboxFailed = test.result?.errors?.slice(state.errorsBefore).some((e) => e.name === 'SandboxError')
+    const outcome: TrialMeta['outcome'] = infra || sandboxFailed ? 'error' : failedNow ? 'fail' : 'pass'
     const last = state.runs.at(-1)
     const newErrors = test.result?.errors?.slice(state.errorsBefore) ?? []
     const trial: TrialMeta = {
@@ -117,6 +137,14 @@ export default class SelfHarnessRunner extends TestRunner {
       ...(infra?.error ? { reason: infra.error.message.slice(0, 500) } : newErrors[0] ? { reason: String(newErrors[0].message).slice(0, 500) } : {}),
     }
     meta.trials.push(trial)
+    // The journal comes first: a kill after this line loses nothing finished.
+    appendJournal(this.provided.journalFile, {
+      schemaVersion: 1,
+      harnessId: this.provided.harness.id,
+      model: this.provided.model.model,
+      taskId: meta.taskId,
+      trial,
+    })
     if (outcome === 'pass' || !this.provided.keepWorkspaces) await state.workspace.dispose()
   }
 }

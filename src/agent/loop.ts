@@ -133,7 +133,7 @@ export async function runAgent(input: RunAgentInput): Promise<AgentRun> {
         message: cause instanceof Error ? cause.message : String(cause),
       }
     }
-    trace.record({ kind: 'error', source: status === 'timeout' ? 'harness' : 'model', code: error.code, message: error.message })
+    trace.record({ kind: 'error', source: status === 'timeout' ? 'harness' : error.code === 'SANDBOX_FAILED' ? 'sandbox' : 'model', code: error.code, message: error.message })
   } finally {
     clearTimeout(timer)
   }

@@ -1,3 +1,4 @@
+import { SandboxError } from '../errors.js'
 import type { HarnessSpec, ToolName } from '../harness/spec.js'
 import type { Workspace } from '../workspace/workspace.js'
 import type { ChatTool } from './model.js'
@@ -62,7 +63,8 @@ export async function callTool(
           : `exit code: ${result.exitCode}`
         if (result.stdout) output += `\nstdout:\n${result.stdout}`
         if (result.stderr) output += `\nstderr:\n${result.stderr}`
-        if (result.truncated) output += '\n[output over the limit was dropped]'
+        if (result.outputLimited) output += '\n[the command printed too much and was stopped]'
+        else if (result.truncated) output += '\n[output over the limit was dropped]'
         return { output, ok: result.exitCode === 0 }
       }
       case 'read_file':
@@ -75,6 +77,7 @@ export async function callTool(
       }
     }
   } catch (error) {
+    if (error instanceof SandboxError) throw error // the infrastructure failed, not the model: the run ends as `error`
     return { output: `error: ${error instanceof Error ? error.message : String(error)}`, ok: false }
   }
 }

@@ -49,7 +49,8 @@ export function fisherOneSided(
     if (x <= cPass) worse += p
     if (x >= cPass) better += p
   }
-  return { worse: Math.min(1, worse), better: Math.min(1, better) }
+  // A tail that covers the whole support is exactly 1, whatever the rounding.
+  return { worse: cPass >= hi ? 1 : Math.min(1, worse), better: cPass <= lo ? 1 : Math.min(1, better) }
 }
 
 /** Smallest one-sided p-value any outcome could give with these margins: the attainable floor (Tarone). */
@@ -138,12 +139,12 @@ function build(nb: number, nc: number, lf: LogFactorials): FisherTable {
     let acc = 0
     for (let x = lo; x <= hi; x++) {
       acc += pmf[x]!
-      worse[(s - x) * width + x] = Math.min(1, acc)
+      worse[(s - x) * width + x] = x === hi ? 1 : Math.min(1, acc)
     }
     acc = 0
     for (let x = hi; x >= lo; x--) {
       acc += pmf[x]!
-      better[(s - x) * width + x] = Math.min(1, acc)
+      better[(s - x) * width + x] = x === lo ? 1 : Math.min(1, acc)
     }
   }
   return { nb, nc, worse, better, floorWorse, floorBetter, best: fisherBest(nb, nc, lf) }

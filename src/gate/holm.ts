@@ -23,13 +23,24 @@ export function holmAdjust(pValues: ArrayLike<number>): Float64Array {
   return out
 }
 
+/** Tasks whose attainable p-value floor is at most alpha: the only ones a test could ever reject. */
+export interface Candidates {
+  /** Task indices. */
+  index: Int32Array
+  /** Attainable floor of each task's p-value, fixed by its margins. */
+  floor: Float64Array
+  /** Each task's observed p-value. */
+  p: Float64Array
+  length: number
+}
+
 /** Result of {@link taroneHolm}. */
 export interface TestedFamily {
-  /** Holm-adjusted p-value per task; NaN for tasks outside the tested family. */
+  /** Task indices in the tested family. */
+  members: Int32Array
+  /** Holm-adjusted p-value of each member. */
   adjusted: Float64Array
-  /** Number of tasks in the tested family. */
-  size: number
-  /** Tarone's K: only tasks whose attainable floor is at most alpha / K are tested. */
+  /** Tarone's K: only tasks whose floor is at most alpha / K are tested. */
   k: number
 }
 
@@ -39,35 +50,24 @@ export interface TestedFamily {
  * in the correction: K is the smallest integer with at most K tasks whose floor is at most alpha / K.
  * Conditional on the margins the family is fixed, so Holm over it keeps the family-wise error at alpha.
  */
-export function taroneHolm(
-  p: Float64Array,
-  floor: Float64Array,
-  eligible: Uint8Array,
-  alpha: number,
-): TestedFamily {
-  const n = p.length
-  const adjusted = new Float64Array(n).fill(Number.NaN)
-  let candidates = 0
-  for (let i = 0; i < n; i++) if (eligible[i] && atOrBelow(floor[i]!, alpha)) candidates++
-  if (candidates === 0) return { adjusted, size: 0, k: 1 }
-  const floors = new Float64Array(candidates)
-  for (let i = 0, j = 0; i < n; i++) if (eligible[i] && atOrBelow(floor[i]!, alpha)) floors[j++] = floor[i]!
-  floors.sort()
+export function taroneHolm(candidates: Candidates, alpha: number): TestedFamily {
+  const n = candidates.length
+  const floors = candidates.floor.slice(0, n).sort()
   // count(K) = number of floors <= alpha / K; it only falls as K grows.
   let k = 1
-  let count = candidates
+  let count = n
   for (;;) {
     while (count > 0 && !atOrBelow(floors[count - 1]!, alpha / k)) count--
     if (count <= k) break
     k++
   }
-  if (count === 0) return { adjusted, size: 0, k }
   const members = new Int32Array(count)
-  const limit = alpha / k
-  for (let i = 0, j = 0; i < n; i++) if (eligible[i] && atOrBelow(floor[i]!, limit)) members[j++] = i
   const values = new Float64Array(count)
-  for (let j = 0; j < count; j++) values[j] = p[members[j]!]!
-  const holm = holmAdjust(values)
-  for (let j = 0; j < count; j++) adjusted[members[j]!] = holm[j]!
-  return { adjusted, size: count, k }
+  const limit = alpha / k
+  for (let j = 0, m = 0; j < n && m < count; j++) {
+    if (!atOrBelow(candidates.floor[j]!, limit)) continue
+    members[m] = candidates.index[j]!
+    values[m++] = candidates.p[j]!
+  }
+  return { members, adjusted: holmAdjust(values), k }
 }

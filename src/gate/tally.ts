@@ -57,14 +57,14 @@ export function emptyTally(size: number, idOf: (i: number) => string, fileOf = i
 export function alignRuns(baseline: RunRecord, candidate: RunRecord, policy: GatePolicy): Alignment {
   const b = baseline.tasks
   const c = candidate.tasks
-  let bIdx: Int32Array
-  let cIdx: Int32Array
+  // Null: the records list the same tasks in the same order, task i of one is task i of the other.
+  let bIdx: Int32Array | null = null
+  let cIdx: Int32Array | null = null
   const added: TaskRecord[] = []
   const removed: TaskRecord[] = []
   let duplicates: string[] = []
   if (sameOrder(b, c)) {
-    bIdx = cIdx = Int32Array.from({ length: b.length }, (_, i) => i)
-    if (!ascending(b)) duplicates = findDuplicates(b)
+    duplicates = findDuplicates(b)
   } else {
     const byId = new Map<string, number>()
     const dup = new Set<string>()
@@ -88,11 +88,10 @@ export function alignRuns(baseline: RunRecord, candidate: RunRecord, policy: Gat
     cIdx = Int32Array.from(pc)
     duplicates = [...dup]
   }
-  const tally = emptyTally(
-    bIdx.length,
-    (i) => b[bIdx[i]!]!.id,
-    (i) => b[bIdx[i]!]!.file,
-  )
+  const bAt = bIdx
+  const tally = bAt
+    ? emptyTally(bAt.length, (i) => b[bAt[i]!]!.id, (i) => b[bAt[i]!]!.file)
+    : emptyTally(b.length, (i) => b[i]!.id, (i) => b[i]!.file)
   count(b, bIdx, baseline.trials, tally.bPass, tally.bFail, tally.bErr)
   count(c, cIdx, candidate.trials, tally.cPass, tally.cFail, tally.cErr)
   markGating(tally, policy)
@@ -101,14 +100,14 @@ export function alignRuns(baseline: RunRecord, candidate: RunRecord, policy: Gat
 
 function count(
   tasks: TaskRecord[],
-  idx: Int32Array,
+  idx: Int32Array | null,
   requested: number,
   pass: Int32Array,
   fail: Int32Array,
   err: Int32Array,
 ): void {
-  for (let i = 0; i < idx.length; i++) {
-    const trials = tasks[idx[i]!]!.trials
+  for (let i = 0; i < pass.length; i++) {
+    const trials = tasks[idx ? idx[i]! : i]!.trials
     let p = 0
     let f = 0
     let e = 0

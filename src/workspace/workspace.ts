@@ -1,22 +1,29 @@
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { chown, mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { ConfigurationError } from '../errors.js'
 import { execCommand, type ExecOptions, type ExecResult } from './exec.js'
+import { assertReachable, defaultRunAs, handOver, isOtherUser } from './run-as.js'
+import { resolveSandbox, type SandboxResolution } from './sandbox.js'
 
 /** One trial's private directory and the way to run commands in it. */
 export interface Workspace {
   /** Absolute path of the workspace directory (the agent's working directory). */
   readonly path: string
+  /** The confinement commands run under, and why. */
+  readonly sandbox: SandboxResolution
   /** Runs a shell command with the workspace as working directory. Never throws for a failing command. */
   exec(command: string, options?: ExecOptions): Promise<ExecResult>
-  /** Reads a file relative to the workspace. */
+  /** Reads a file relative to the workspace; refuses paths (symlinks included) that lead outside it. */
   read(file: string): Promise<string>
-  /** Writes a file relative to the workspace, creating parent directories. */
+  /** Writes a file relative to the workspace, creating parent directories; refuses paths that lead outside it. */
   write(file: string, content: string): Promise<void>
-  /** Whether a path relative to the workspace exists. */
+  /** Whether a path relative to the workspace exists (false for paths leading outside it). */
   exists(file: string): Promise<boolean>
   /** Absolute path of a path relative to the workspace; refuses paths that leave it. */
   resolve(file: string): string
+  /** Gives files placed in the workspace by other means than `write` to the command user before the next command. */
+  handOver(): void
   /** Removes the workspace. */
   dispose(): Promise<void>
 }
@@ -25,47 +32,105 @@ export interface Workspace {
 export interface WorkspaceOptions {
   /** Directory under which trial directories are made. @default os.tmpdir() */
   root?: string
-  /** Passed to every command. */
+  /** Passed to every command (`cwd`, `home` and `tmpDir` are the workspace's own). @default {} */
   exec?: ExecOptions
 }
 
-/** Makes a fresh, empty workspace for one trial. */
+/**
+ * Makes a fresh, empty workspace for one trial: `<root>/trial-XXXX/{work,home,tmp}`, owned by the command
+ * user. Resolves the sandbox first, so `sandbox: 'bwrap'` without a working bubblewrap fails here.
+ */
 export async function createWorkspace(options: WorkspaceOptions = {}): Promise<Workspace> {
   const root = options.root ?? tmpdir()
+  if (!isAbsolute(root)) {
+    throw new ConfigurationError('CONFIG_INVALID', `Expected \`root\` to be an absolute path, got \`${root}\`.`, {
+      field: 'root',
+    })
+  }
+  const runAs = options.exec?.runAs ?? defaultRunAs()
+  const sandbox = await resolveSandbox(options.exec?.sandbox, { runAs, bwrapPath: options.exec?.bwrapPath })
   await mkdir(root, { recursive: true })
-  const trialDir = await mkdtemp(join(root, 'trial-'))
+  const trialDir = await realpath(await mkdtemp(join(root, 'trial-')))
   const path = join(trialDir, 'work')
   const home = join(trialDir, 'home')
-  await Promise.all([mkdir(path), mkdir(home)])
-  const defaults: ExecOptions = { ...options.exec, cwd: path, home }
-
-  const inside = (file: string): string => {
-    const full = isAbsolute(file) ? resolve(file) : resolve(path, file)
-    const rel = relative(path, full)
-    if (rel.startsWith('..') || isAbsolute(rel)) {
-      throw new Error(`Path \`${file}\` is outside the workspace.`)
+  const tmp = join(trialDir, 'tmp')
+  await Promise.all([mkdir(path), mkdir(home), mkdir(tmp)])
+  const otherUser = isOtherUser(runAs)
+  if (otherUser) {
+    try {
+      await Promise.all([trialDir, path, home, tmp].map((dir) => chown(dir, runAs.uid, runAs.gid)))
+      await assertReachable(path, runAs)
+    } catch (error) {
+      await rm(trialDir, { recursive: true, force: true })
+      throw error
     }
+  }
+  const defaults: ExecOptions = { ...options.exec, sandbox: sandbox.mode === 'bwrap' ? 'bwrap' : 'none', runAs }
+  // Files the runner put in the workspace (by any means) are given to the command user before the first
+  // command; later ones written through `write`, or announced with `handOver`, before the next.
+  let dirty = otherUser
+
+  const lexical = (file: string): string => {
+    const full = isAbsolute(file) ? resolve(file) : resolve(path, file)
+    if (!isWithin(path, full)) throw outside(file)
     return full
+  }
+  // Follows symlinks of the longest existing prefix: a link planted by a command must not lead the runner out.
+  const checked = async (file: string): Promise<string> => {
+    const full = lexical(file)
+    for (let probe = full; ; probe = dirname(probe)) {
+      try {
+        if (!isWithin(path, await realpath(probe))) throw outside(file)
+        return full
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || probe === path) throw error
+      }
+    }
   }
 
   return {
     path,
-    exec: (command, opts) => execCommand(command, { ...defaults, ...opts, cwd: path, home }),
-    read: (file) => readFile(inside(file), 'utf8'),
+    sandbox,
+    async exec(command, opts) {
+      if (dirty) {
+        dirty = false
+        await handOver([path, home], runAs).catch((error: unknown) => {
+          dirty = true
+          throw error
+        })
+      }
+      const env = { ...options.exec?.env, ...opts?.env }
+      return execCommand(command, { ...defaults, ...opts, env, cwd: path, home, tmpDir: tmp })
+    },
+    read: async (file) => readFile(await checked(file), 'utf8'),
     async write(file, content) {
-      const full = inside(file)
+      const full = await checked(file)
       await mkdir(dirname(full), { recursive: true })
+      await checked(file)
       await writeFile(full, content)
+      dirty = otherUser
     },
     async exists(file) {
       try {
-        await stat(inside(file))
+        await stat(await checked(file))
         return true
       } catch {
         return false
       }
     },
-    resolve: inside,
+    resolve: lexical,
+    handOver() {
+      dirty = otherUser
+    },
     dispose: () => rm(trialDir, { recursive: true, force: true }),
   }
+}
+
+function isWithin(dir: string, full: string): boolean {
+  const rel = relative(dir, full)
+  return rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel)
+}
+
+function outside(file: string): ConfigurationError {
+  return new ConfigurationError('USAGE', `Expected a path inside the workspace, got \`${file}\`.`, { field: 'file' })
 }

@@ -24,6 +24,8 @@ export async function vitestCommand(args: ParsedArgs, cwd: string): Promise<numb
   }
   if (baseline) env.SELF_HARNESS_BASELINE = baseline
   if (args.flags['no-gate']) env.SELF_HARNESS_GATE = '0'
+  if (args.flags.fresh) env.SELF_HARNESS_FRESH = '1'
+  if (args.flags['retry-errors']) env.SELF_HARNESS_RETRY_ERRORS = '1'
   const statusDir = await mkdtemp(join(tmpdir(), 'self-harness-'))
   env.SELF_HARNESS_STATUS_FILE = join(statusDir, 'status.json')
   try {

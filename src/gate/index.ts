@@ -1,0 +1,41 @@
+export { compareRuns } from './compare.js'
+export {
+  DEFAULT_GATE_POLICY,
+  EVIDENCE_ALL_LIMIT,
+  resolveGatePolicy,
+  type EvidenceMode,
+  type GatePolicy,
+  type GatePolicyInput,
+  type GateRule,
+  type TaskSplit,
+} from './policy.js'
+export {
+  RunSummarySchema,
+  SplitSummarySchema,
+  TaskChangeSchema,
+  TaskEvidenceSchema,
+  TrialCountsSchema,
+  VERDICT_SCHEMA_VERSION,
+  VerdictExitCodeSchema,
+  VerdictPolicySchema,
+  VerdictSchema,
+  VerdictStatusSchema,
+  exitCodeFor,
+  verdictJsonSchema,
+  type TaskChange,
+  type TaskEvidence,
+  type TrialCounts,
+  type Verdict,
+  type VerdictExitCode,
+  type VerdictStatus,
+} from './verdict.js'
+export { fisherOneSided, fisherBest, fisherFloor, LogFactorials, type FisherResult } from './fisher.js'
+export { holmAdjust, taroneHolm, type TestedFamily } from './holm.js'
+export { minTrialsFor } from './rule-exact.js'
+export {
+  formatSimulationTable,
+  simulateGate,
+  type SimulationOptions,
+  type SimulationRow,
+} from './simulate.js'
+export { seededRandom } from './prng.js'

@@ -1,0 +1,88 @@
+import { appendFileSync } from 'node:fs'
+import { readFile, rm } from 'node:fs/promises'
+import { z } from 'zod'
+import { ConfigurationError } from '../errors.js'
+import { TrialSchema, type Trial } from './schema.js'
+
+/** One finished trial, appended to the journal before anything else happens. */
+export const JournalEntrySchema = z.strictObject({
+  schemaVersion: z.literal(1),
+  harnessId: z.string(),
+  model: z.string(),
+  taskId: z.string(),
+  trial: TrialSchema,
+})
+export type JournalEntry = z.infer<typeof JournalEntrySchema>
+
+/** Appends one entry as one line. A single `write` with O_APPEND keeps lines from parallel workers whole. */
+export function appendJournal(file: string, entry: JournalEntry): void {
+  appendFileSync(file, `${JSON.stringify(entry)}\n`)
+}
+
+/** What a journal holds for one harness and model. */
+export interface JournalContents {
+  /** Finished trials by task id, in trial order. */
+  trials: Map<string, Trial[]>
+  /** A last line cut short by a kill; its trial runs again. */
+  truncatedTail: boolean
+  /** Entries of another harness version or model, ignored. */
+  foreign: number
+}
+
+/**
+ * Reads a journal. A last line cut short (the run was killed while writing it) is dropped and reported; a damaged
+ * line anywhere else is refused, never half-read.
+ */
+export async function readJournal(file: string, match: { harnessId: string; model: string }): Promise<JournalContents> {
+  const trials = new Map<string, Trial[]>()
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch {
+    return { trials, truncatedTail: false, foreign: 0 }
+  }
+  const lines = text.split('\n')
+  const endsClean = text.endsWith('\n') || text === ''
+  let truncatedTail = false
+  let foreign = 0
+  const count = endsClean ? lines.length - 1 : lines.length
+  for (let i = 0; i < count; i++) {
+    const line = lines[i]!
+    const last = i === count - 1
+    let entry: JournalEntry
+    try {
+      entry = JournalEntrySchema.parse(JSON.parse(line))
+    } catch (cause) {
+      if (last && !endsClean) {
+        truncatedTail = true
+        break
+      }
+      throw new ConfigurationError(
+        'RECORD_INVALID',
+        `Corrupt journal ${file}: line ${i + 1} is damaged. Delete the file (its finished trials will run again) or run with --fresh.`,
+        { cause, file, field: `line ${i + 1}` },
+      )
+    }
+    if (entry.harnessId !== match.harnessId || entry.model !== match.model) {
+      foreign++
+      continue
+    }
+    const list = trials.get(entry.taskId) ?? []
+    if (!list.some((t) => t.index === entry.trial.index)) list.push(entry.trial)
+    trials.set(entry.taskId, list)
+  }
+  for (const list of trials.values()) list.sort((a, b) => a.index - b.index)
+  return { trials, truncatedTail, foreign }
+}
+
+/** Removes a journal once its trials are safe in a record. */
+export async function removeJournal(file: string): Promise<void> {
+  await rm(file, { force: true })
+}
+
+/** Journal path beside a record. */
+export function journalPathFor(recordFile: string): string {
+  return recordFile.replace(/\.json$/, '') + '.journal.jsonl'
+}
+
+export type { Trial }

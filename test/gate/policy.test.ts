@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigurationError } from '../../src/errors.js'
+import { DEFAULT_GATE_POLICY, resolveGatePolicy } from '../../src/gate/policy.js'
+
+describe('resolveGatePolicy', () => {
+  it('fills every default', () => {
+    expect(resolveGatePolicy(undefined)).toEqual(DEFAULT_GATE_POLICY)
+    expect(resolveGatePolicy({})).toMatchObject({ rule: 'exact', alpha: 0.05, requireGain: true, maxErrorRate: 0 })
+  })
+
+  it('keeps given values', () => {
+    const policy = resolveGatePolicy({ rule: 'strict', alpha: 0.01, ignore: ['a'], splits: { a: 'train' } })
+    expect(policy).toMatchObject({ rule: 'strict', alpha: 0.01, ignore: ['a'], splits: { a: 'train' } })
+  })
+
+  it('says what was expected and what arrived', () => {
+    expect(() => resolveGatePolicy({ alpha: 2 })).toThrow('Expected `alpha` to be in (0, 1), got `2`')
+    expect(() => resolveGatePolicy({ alpha: 0 })).toThrow('Expected `alpha` to be in (0, 1), got `0`')
+    expect(() => resolveGatePolicy({ rule: 'loose' })).toThrow(
+      'Expected `rule` to be one of `exact`, `strict`, `split`, got `loose`',
+    )
+    expect(() => resolveGatePolicy({ maxErrorRate: -0.1 })).toThrow('Expected `maxErrorRate` to be in [0, 1], got `-0.1`')
+    expect(() => resolveGatePolicy({ requireGain: 'yes' })).toThrow('Expected `requireGain` to be a boolean, got `yes`')
+    expect(() => resolveGatePolicy({ splits: { t: 'test' } })).toThrow(
+      'Expected `splits["t"]` to be one of `train`, `validation`, `sealed`, got `test`',
+    )
+    expect(() => resolveGatePolicy({ ignore: [1] })).toThrow('Expected `ignore[0]` to be a task id (string), got `1`')
+  })
+
+  it('rejects unknown options, naming the field', () => {
+    try {
+      resolveGatePolicy({ alhpa: 0.1 })
+      expect.unreachable()
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigurationError)
+      expect((error as ConfigurationError).code).toBe('CONFIG_INVALID')
+      expect((error as ConfigurationError).field).toBe('alhpa')
+      expect((error as Error).message).toContain('Unknown gate policy option `alhpa`')
+    }
+  })
+
+  it('does not share arrays with its input', () => {
+    const ignore = ['a']
+    const policy = resolveGatePolicy({ ignore })
+    ignore.push('b')
+    expect(policy.ignore).toEqual(['a'])
+  })
+})

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest'
+import { compareRuns } from '../../src/gate/compare.js'
+import { renderVerdict } from '../../src/report/terminal.js'
+import { run, stable } from './records.js'
+
+const pad = stable(8, 'ppppp')
+const baseline = run({ ...pad, 'git > commits': 'ppppp', 'fmt > formats': 'fffff', 'net > flaky': 'ppfff' })
+const candidate = run(
+  { ...pad, 'git > commits': 'fffff', 'fmt > formats': 'ppppp', 'net > flaky': 'pffff' },
+  { harness: { name: 'candidate', id: 'h-cand' } },
+)
+
+describe('renderVerdict', () => {
+  it('shows the status, the counts and each regression and fix with its trials and p-value', () => {
+    const text = renderVerdict(compareRuns(baseline, candidate), { color: false })
+    expect(text).toContain('✖ REGRESSION')
+    expect(text).toContain('exit 1')
+    expect(text).toMatch(/git > commits\s+5\/5 → 0\/5\s+p=0\.004 \(adj 0\.0079\)/)
+    expect(text).toMatch(/fmt > formats\s+0\/5 → 5\/5/)
+    expect(text).toContain('Flaky, no significant change (1)')
+    expect(text).toContain('net > flaky')
+    expect(text).toContain('11 tasks')
+    expect(text).not.toContain('\u001b[')
+  })
+
+  it('colours only when asked', () => {
+    expect(renderVerdict(compareRuns(baseline, candidate), { color: true })).toContain('\u001b[')
+  })
+
+  it('lists invalid and undecided tasks with their error trials', () => {
+    const invalid = renderVerdict(
+      compareRuns(run({ ...pad, a: 'ppppp' }), run({ ...pad, a: 'fffee' })),
+      { color: false },
+    )
+    expect(invalid).toContain('? INSUFFICIENT EVIDENCE')
+    expect(invalid).toMatch(/a\s+5\/5 → 0\/3 \+2 err/)
+    const undecided = renderVerdict(compareRuns(run({ a: 'p', b: 'p' }), run({ a: 'f', b: 'p' })), { color: false })
+    expect(undecided).toContain('Undecided')
+    expect(undecided).toMatch(/a\s+1\/1 → 0\/1/)
+  })
+
+  it('explains a refusal', () => {
+    const text = renderVerdict(compareRuns(run({ a: 'p' }), run({ b: 'p' })), { color: false })
+    expect(text).toContain('NOT COMPARABLE')
+    expect(text).toContain('different task sets')
+  })
+
+  it('shows split pass counts', () => {
+    const verdict = compareRuns(baseline, candidate, {
+      rule: 'split',
+      splits: { 'git > commits': 'train', 'fmt > formats': 'validation', 'net > flaky': 'sealed' },
+    })
+    const text = renderVerdict(verdict, { color: false })
+    expect(text).toContain('Splits')
+    expect(text).toMatch(/sealed\s+1 tasks\s+0\.4 → 0\.2\s+worse \(reported only\)/)
+  })
+})

@@ -1,0 +1,107 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { execa } from 'execa'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startSimServer } from '../../fixtures/sim/server.js'
+import { RunRecordSchema, type RunRecord } from '../../src/record/schema.js'
+
+// Real vitest runs of a small fixture project, started through the `self-harness` command as a process,
+// against the simulated model server over HTTP.
+
+const project = resolve(import.meta.dirname, '../fixtures/gate-project')
+const cli = resolve(import.meta.dirname, '../../dist/src/cli/bin.js')
+let sim: Awaited<ReturnType<typeof startSimServer>>
+let out: string
+let env: Record<string, string>
+
+beforeAll(async () => {
+  sim = await startSimServer({ solutionsDir: join(project, 'solutions'), seed: 1 })
+  out = await mkdtemp(join(tmpdir(), 'gate-e2e-'))
+  env = { OPENAI_BASE_URL: sim.url, OPENAI_API_KEY: 'test-key', SELF_HARNESS_MODEL: 'sim-steady', NO_COLOR: '1' }
+})
+afterAll(async () => {
+  await sim?.close()
+  await rm(out, { recursive: true, force: true })
+  await rm(join(project, '.self-harness'), { recursive: true, force: true })
+})
+
+function selfHarness(args: string[]) {
+  return execa(process.execPath, [cli, ...args], { cwd: project, env, reject: false, all: true })
+}
+
+async function record(name: string): Promise<RunRecord> {
+  return RunRecordSchema.parse(JSON.parse(await readFile(join(project, '.self-harness', 'runs', `${name}.json`), 'utf8')))
+}
+
+const outcomeOf = (rec: RunRecord, stem: string) => rec.tasks.find((t) => t.file.includes(stem))?.trials.map((t) => t.outcome)
+
+describe('a task suite run under harness versions and gated', () => {
+  it('records a passing and a failing task under the baseline', async () => {
+    const run = await selfHarness(['vitest', 'run', '--harness=baseline', '--no-gate'])
+    expect(run.exitCode, run.all).toBe(1) // a task failed, and vitest says so when nothing is gated
+    const rec = await record('baseline')
+    expect(rec.harness.name).toBe('baseline')
+    expect(rec.model).toBe('sim-steady')
+    expect(rec.tasks).toHaveLength(3)
+    expect(outcomeOf(rec, 'write-note')).toEqual(['pass'])
+    expect(outcomeOf(rec, 'count-lines')).toEqual(['pass'])
+    expect(outcomeOf(rec, 'commit-file')).toEqual(['fail'])
+    const trial = rec.tasks[0]!.trials[0]!
+    expect(trial.tokens.prompt).toBeGreaterThan(0)
+    const trace = await readFile(join(project, '.self-harness', 'runs', trial.tracePath!), 'utf8')
+    const kinds = trace.trim().split('\n').map((line) => JSON.parse(line).kind)
+    expect(kinds[0]).toBe('trial-start')
+    expect(kinds).toContain('tool-result')
+    expect(kinds.at(-1)).toBe('trial-end')
+  })
+
+  it('makes the baseline record the committed baseline with accept', async () => {
+    const accepted = await selfHarness(['accept', '.self-harness/runs/baseline.json', `--to=${join(out, 'baseline.json')}`])
+    expect(accepted.exitCode, accepted.all).toBe(0)
+    expect(accepted.stdout).toContain('Accepted')
+  })
+
+  it('accepts a candidate that fixes a task and breaks nothing (exit 0)', async () => {
+    const run = await selfHarness(['vitest', 'run', '--harness=fixer', `--baseline=${join(out, 'baseline.json')}`])
+    expect(run.exitCode, run.all).toBe(0)
+    expect(run.stdout).toMatch(/accepted/i)
+    expect(run.stdout).toContain('commit-file')
+    const verdict = JSON.parse(await readFile(join(project, '.self-harness', 'runs', 'fixer.verdict.json'), 'utf8'))
+    expect(verdict.status).toBe('accepted')
+    expect(verdict.fixes.map((f: { id: string }) => f.id).join()).toContain('commit-file')
+  })
+
+  it('blocks a candidate that breaks a task the baseline passed (exit 1)', async () => {
+    const run = await selfHarness(['vitest', 'run', '--harness=breaker', `--baseline=${join(out, 'baseline.json')}`])
+    expect(run.exitCode, run.all).toBe(1)
+    expect(run.stdout).toMatch(/regression/i)
+    expect(run.stdout).toContain('count-lines')
+    const compared = await selfHarness(['compare', join(out, 'baseline.json'), '.self-harness/runs/breaker.json', '--json'])
+    expect(compared.exitCode).toBe(1)
+    const verdict = JSON.parse(compared.stdout)
+    expect(verdict.status).toBe('regression')
+    expect(verdict.regressions.map((r: { id: string }) => r.id).join()).toContain('count-lines')
+  })
+
+  it('refuses a malformed harness file with the file and the field (exit 2)', async () => {
+    const run = await selfHarness(['vitest', 'run', '--harness=malformed'])
+    expect(run.exitCode).toBe(2)
+    expect(run.all).toContain('malformed.json')
+    expect(run.all).toContain('limits.maxTurns')
+  })
+
+  it('refuses an unknown harness name (exit 2)', async () => {
+    const run = await selfHarness(['vitest', 'run', '--harness=nonexistent'])
+    expect(run.exitCode).toBe(2)
+    expect(run.all).toContain('Unknown harness `nonexistent`')
+  })
+
+  it('refuses to compare records of different task sets (exit 3)', async () => {
+    const run = await selfHarness(['vitest', 'run', '--harness=fixer', '--no-gate', 'tasks/write-note'])
+    expect(run.exitCode, run.all).toBe(0)
+    const compared = await selfHarness(['compare', join(out, 'baseline.json'), '.self-harness/runs/fixer.json'])
+    expect(compared.exitCode).toBe(3)
+    expect(compared.all).toMatch(/task set/i)
+  })
+})
