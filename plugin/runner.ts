@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { appendFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { inject, TestRunner, type RunnerTestCase, type RunnerTask, type TestContext } from 'vitest'
 import { runAgent, type AgentRun } from '../src/agent/loop.js'
@@ -137,6 +137,11 @@ export default class SelfHarnessRunner extends TestRunner {
       ...(infra?.error ? { reason: infra.error.message.slice(0, 500) } : newErrors[0] ? { reason: String(newErrors[0].message).slice(0, 500) } : {}),
     }
     meta.trials.push(trial)
+    // The assertion that failed joins the trace, so the miner sees why the trial failed.
+    if (outcome === 'fail' && last?.tracePath && newErrors[0]) {
+      const event = { t: Math.round(performance.now() - state.started), kind: 'error', source: 'assertion', code: 'ASSERTION', message: String(newErrors[0].message).slice(0, 2_000) }
+      appendFileSync(last.tracePath, `${this.redact(JSON.stringify(event))}\n`)
+    }
     // The journal comes first: a kill after this line loses nothing finished.
     appendJournal(this.provided.journalFile, {
       schemaVersion: 1,
