@@ -78,22 +78,31 @@ export function createModelClient(options: ResolvedModelOptions): ModelClient {
   return {
     model: options.model,
     async chat(request) {
-      try {
-        return await client.chat.completions.create(
-          {
-            model: options.model,
-            messages: request.messages,
-            temperature: options.temperature,
-            ...(request.tools?.length ? { tools: request.tools, tool_choice: request.toolChoice ?? 'auto' } : {}),
-          },
-          {
-            signal: request.signal,
-            headers: request.trialKey ? { 'x-self-harness-trial': request.trialKey } : undefined,
-          },
-        )
-      } catch (cause) {
-        const message = cause instanceof Error ? cause.message : String(cause)
-        throw new ModelError(`The model endpoint failed after ${options.maxRetries} retries: ${message}`, { cause })
+      // The client retries 429 (honouring Retry-After), 5xx and failed connections itself. A body cut off midway
+      // surfaces as another error; those get the same number of retries here, with backoff.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await client.chat.completions.create(
+            {
+              model: options.model,
+              messages: request.messages,
+              temperature: options.temperature,
+              ...(request.tools?.length ? { tools: request.tools, tool_choice: request.toolChoice ?? 'auto' } : {}),
+            },
+            {
+              signal: request.signal,
+              headers: request.trialKey ? { 'x-self-harness-trial': request.trialKey } : undefined,
+            },
+          )
+        } catch (cause) {
+          const retryable = !(cause instanceof OpenAI.APIError) && !request.signal?.aborted
+          if (retryable && attempt < options.maxRetries) {
+            await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt))
+            continue
+          }
+          const message = cause instanceof Error ? cause.message : String(cause)
+          throw new ModelError(`The model endpoint failed after ${options.maxRetries} retries: ${message}`, { cause })
+        }
       }
     },
   }

@@ -8,6 +8,7 @@ export {
   type GatePolicyInput,
   type GateRule,
   type TaskSplit,
+  type UnderpoweredMode,
 } from './policy.js'
 export {
   RunSummarySchema,

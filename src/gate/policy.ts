@@ -6,6 +6,9 @@ export type GateRule = 'exact' | 'strict' | 'split'
 /** The split a task belongs to; `sealed` tasks are reported and never decide anything. */
 export type TaskSplit = 'train' | 'validation' | 'sealed'
 
+/** What rule `exact` does with tasks whose trial counts can never reach significance (k = 1 or 2 at alpha 0.05). */
+export type UnderpoweredMode = 'insufficient-evidence' | 'strict'
+
 /** Which tasks get per-task evidence in the verdict. */
 export type EvidenceMode = 'auto' | 'all' | 'changed'
 
@@ -26,6 +29,13 @@ export interface GatePolicyInput {
    * @default true
    */
   requireGain?: boolean
+  /**
+   * Rule `exact` only: a task whose trial counts can never reach `alpha` cannot be tested. With
+   * `insufficient-evidence`, a drop on such a task makes the verdict `insufficient-evidence`; with `strict`, such
+   * tasks are judged by the article's per-task rule (passed before, never now), without a noise test.
+   * @default 'insufficient-evidence'
+   */
+  underpowered?: UnderpoweredMode
   /**
    * Fraction of error trials (gating tasks, both records) that may be left when they could change the verdict.
    * Errors that cannot change the verdict never block.
@@ -71,6 +81,7 @@ export const DEFAULT_GATE_POLICY: Readonly<GatePolicy> = Object.freeze({
   rule: 'exact',
   alpha: 0.05,
   requireGain: true,
+  underpowered: 'insufficient-evidence',
   maxErrorRate: 0,
   allowModelChange: false,
   allowTaskSetChange: false,
@@ -82,6 +93,7 @@ export const DEFAULT_GATE_POLICY: Readonly<GatePolicy> = Object.freeze({
 const RULES: readonly GateRule[] = ['exact', 'strict', 'split']
 const SPLITS: readonly TaskSplit[] = ['train', 'validation', 'sealed']
 const EVIDENCE: readonly EvidenceMode[] = ['auto', 'all', 'changed']
+const UNDERPOWERED: readonly UnderpoweredMode[] = ['insufficient-evidence', 'strict']
 const KEYS = Object.keys(DEFAULT_GATE_POLICY)
 
 /** Fills the policy's defaults and validates it; throws a `ConfigurationError` naming the field. */
@@ -108,6 +120,8 @@ export function resolveGatePolicy(raw: unknown = {}): GatePolicy {
     fail('maxErrorRate', 'in [0, 1]', maxErrorRate)
   }
   const requireGain = bool(input, 'requireGain', d.requireGain)
+  const underpowered = input.underpowered ?? d.underpowered
+  if (!UNDERPOWERED.includes(underpowered as UnderpoweredMode)) fail('underpowered', oneOf(UNDERPOWERED), underpowered)
   const allowModelChange = bool(input, 'allowModelChange', d.allowModelChange)
   const allowTaskSetChange = bool(input, 'allowTaskSetChange', d.allowTaskSetChange)
   const evidence = input.evidence ?? d.evidence
@@ -128,6 +142,7 @@ export function resolveGatePolicy(raw: unknown = {}): GatePolicy {
     rule: rule as GateRule,
     alpha,
     requireGain,
+    underpowered: underpowered as UnderpoweredMode,
     maxErrorRate,
     allowModelChange,
     allowTaskSetChange,

@@ -17,6 +17,7 @@ import {
 } from './decision.js'
 import { FisherTables, fisherBest, fisherFloor, fisherOneSided, type FisherResult } from './fisher.js'
 import { atOrBelow, taroneHolm, type Candidates, type TestedFamily } from './holm.js'
+import { strictChange } from './rule-strict.js'
 import type { Tally } from './tally.js'
 
 /** Growable list of testable tasks; typed arrays, so a million tasks cost no per-task objects. */
@@ -113,7 +114,8 @@ function adjustedByTask(family: TestedFamily): Map<number, number> {
  * chance of any false regression stays at or under `alpha`. A regression is a task whose corrected
  * "candidate worse" p is at or under `alpha`; a fix the reverse. A drop on a task whose trial counts can
  * never reach `alpha` (k = 1 or 2 at alpha 0.05) is `undecided` and makes the verdict
- * `insufficient-evidence`. Net gain: the candidate's summed pass rate exceeds the baseline's.
+ * `insufficient-evidence`, unless `underpowered: 'strict'` judges such tasks by the article's per-task rule.
+ * Net gain: the candidate's summed pass rate exceeds the baseline's.
  */
 export const decideExact: Rule = (t, policy) => {
   const { alpha } = policy
@@ -135,6 +137,7 @@ export const decideExact: Rule = (t, policy) => {
   const change = new Uint8Array(t.size)
   let unreachable = 0
   let valid = 0
+  const judgedStrictly = policy.underpowered === 'strict'
   for (let i = 0; i < t.size; i++) {
     if (!hasBothSides(t, i)) continue
     if (!t.gating[i]) {
@@ -146,11 +149,15 @@ export const decideExact: Rule = (t, policy) => {
       continue
     }
     valid++
-    const reachable = atOrBelow(tests.best(i), alpha)
-    if (!reachable) unreachable++
+    // A task whose trial counts can never reach alpha is never in a tested family.
+    if (!atOrBelow(tests.best(i), alpha)) {
+      unreachable++
+      if (judgedStrictly) change[i] = strictChange(t, i)
+      else change[i] = rateDirection(t, i) < 0 ? UNDECIDED : varies(t, i) ? FLAKY : SAME
+      continue
+    }
     if (atOrBelow(adjWorse.get(i) ?? 1, alpha)) change[i] = REGRESSION
     else if (atOrBelow(adjBetter.get(i) ?? 1, alpha)) change[i] = FIX
-    else if (!reachable && rateDirection(t, i) < 0) change[i] = UNDECIDED
     else change[i] = varies(t, i) ? FLAKY : SAME
   }
   const sums = rateSums(t)
@@ -163,9 +170,16 @@ export const decideExact: Rule = (t, policy) => {
   const gain = sums.candidate > sums.baseline + sumSlack(sums.tasks)
   const passes = `${fmt(sums.baseline)} -> ${fmt(sums.candidate)} summed pass rate over ${sums.tasks} task(s)`
   let status: Decision['status']
+  if (judgedStrictly && unreachable > 0) {
+    reasons.push(
+      `${unreachable} task(s) have too few trials for the test to ever reach alpha ${alpha} (at least ` +
+        `${minTrialsFor(alpha)} per side are needed) and were judged by the article's per-task rule ` +
+        "(`underpowered: 'strict'`): passed before and never now is a regression, with no noise test.",
+    )
+  }
   if (regressions.length > 0) {
     status = 'regression'
-    reasons.push(`${regressions.length} task(s) got significantly worse: ${nameTasks(t, regressions)}.`)
+    reasons.push(`${regressions.length} task(s) got worse: ${nameTasks(t, regressions)}.`)
   } else if (undecided.length > 0) {
     status = 'insufficient-evidence'
     const first = undecided[0]!
@@ -175,7 +189,7 @@ export const decideExact: Rule = (t, policy) => {
         `${fmt(tests.best(first))} > alpha ${alpha}, so no drop there can be told from noise: ` +
         `${nameTasks(t, undecided)}. The article's per-task rule (\`strict\`) would count them as regressions ` +
         `where they never pass now. Rerun with at least ${minTrialsFor(alpha)} trials per task (5 or more ` +
-        'recommended), or choose rule `strict` to gate without a noise test.',
+        "recommended), or set `underpowered: 'strict'` (or rule `strict`) to judge them without a noise test.",
     )
   } else if (gain || !policy.requireGain) {
     status = 'accepted'
@@ -188,7 +202,7 @@ export const decideExact: Rule = (t, policy) => {
     status = 'no-gain'
     reasons.push(`No significant regression, but no net gain: ${passes}.`)
   }
-  if (unreachable > 0 && unreachable === valid && status !== 'insufficient-evidence') {
+  if (unreachable > 0 && unreachable === valid && !judgedStrictly && status !== 'insufficient-evidence') {
     reasons.push(
       `With these trial counts the test cannot flag any task (at least ${minTrialsFor(alpha)} per side are needed); ` +
         "the verdict rests on no task's pass rate having dropped.",

@@ -48,6 +48,7 @@ export const VerdictPolicySchema = z.strictObject({
   rule: z.enum(['exact', 'strict', 'split']),
   alpha: z.number().gt(0).lt(1),
   requireGain: z.boolean(),
+  underpowered: z.enum(['insufficient-evidence', 'strict']),
   maxErrorRate: z.number().min(0).max(1),
   allowModelChange: z.boolean(),
   allowTaskSetChange: z.boolean(),

@@ -270,3 +270,35 @@ describe('compareRuns: ignore list and evidence', () => {
     expect(big.unchanged).toBe(10_001)
   })
 })
+
+describe('compareRuns: tasks with too few trials, judged strictly on request', () => {
+  const pad = stable(5, 'p')
+  const policy = { underpowered: 'strict' as const }
+
+  it('counts a single pass-to-fail flip as a regression, and says no noise test was applied', () => {
+    const verdict = compareRuns(run({ ...pad, a: 'p', b: 'f' }), candidateOf({ ...pad, a: 'f', b: 'p' }), policy)
+    expect(verdict.status).toBe('regression')
+    expect(verdict.exitCode).toBe(1)
+    expect(verdict.regressions).toEqual(['a'])
+    expect(verdict.fixes).toEqual(['b'])
+    expect(verdict.policy.underpowered).toBe('strict')
+    expect(verdict.reasons.join(' ')).toContain('no noise test')
+  })
+
+  it('lists a single fail-to-pass flip as a fix of an accepted candidate', () => {
+    const verdict = compareRuns(run({ ...pad, b: 'f' }), candidateOf({ ...pad, b: 'p' }), policy)
+    expect(verdict.status).toBe('accepted')
+    expect(verdict.fixes).toEqual(['b'])
+  })
+
+  it('still tests tasks with enough trials', () => {
+    // 2/3 -> 0/3 has p = 0.2: flaky under the test, even though the strict rule would call it a regression.
+    const verdict = compareRuns(
+      run({ ...stable(10, 'ppp'), a: 'ppf', b: 'fff' }),
+      candidateOf({ ...stable(10, 'ppp'), a: 'fff', b: 'ppp' }),
+      policy,
+    )
+    expect(verdict.status).toBe('accepted')
+    expect(verdict.flaky).toEqual(['a'])
+  })
+})

@@ -46,3 +46,13 @@ describe('resolveGatePolicy', () => {
     expect(policy.ignore).toEqual(['a'])
   })
 })
+
+describe('resolveGatePolicy: underpowered', () => {
+  it('defaults to insufficient evidence and accepts strict', () => {
+    expect(resolveGatePolicy({}).underpowered).toBe('insufficient-evidence')
+    expect(resolveGatePolicy({ underpowered: 'strict' }).underpowered).toBe('strict')
+    expect(() => resolveGatePolicy({ underpowered: 'ignore' })).toThrow(
+      'Expected `underpowered` to be one of `insufficient-evidence`, `strict`, got `ignore`',
+    )
+  })
+})

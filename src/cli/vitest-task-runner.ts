@@ -1,0 +1,56 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { SelfHarnessError, InternalError } from '../errors.js'
+import type { TaskRunner } from '../evolve/port.js'
+import { readRecord } from '../record/store.js'
+import { launchVitest } from './launch-vitest.js'
+
+/** Options of {@link createVitestTaskRunner}. */
+export interface VitestTaskRunnerOptions {
+  /** The vitest project holding the tasks (its config uses the self-harness plugin). */
+  projectDir: string
+  /** Where harness files, task lists, records and traces of the runs go. */
+  workDir: string
+  /** Environment of the vitest processes (the model endpoint). */
+  env?: Record<string, string>
+  /** Extra vitest arguments. */
+  vitestArgs?: string[]
+}
+
+/** Backs evolve's task-runner port with real vitest runs of the project, one process per request. */
+export function createVitestTaskRunner(options: VitestTaskRunnerOptions): TaskRunner {
+  const workDir = resolve(options.workDir)
+  return {
+    async run(request) {
+      const name = request.label.replace(/[^\w.-]/g, '_')
+      const harnessDir = join(workDir, 'harnesses')
+      const outputDir = join(workDir, 'runs', name)
+      await mkdir(harnessDir, { recursive: true })
+      await mkdir(outputDir, { recursive: true })
+      await writeFile(join(harnessDir, `${name}.json`), JSON.stringify({ ...request.harness.spec, name }, null, 2))
+      const env: Record<string, string> = {
+        ...options.env,
+        SELF_HARNESS: name,
+        SELF_HARNESS_DIR: harnessDir,
+        SELF_HARNESS_OUTPUT_DIR: outputDir,
+        SELF_HARNESS_TRIALS: String(request.trials),
+        SELF_HARNESS_GATE: '0',
+      }
+      if (request.taskIds.length) {
+        const only = join(outputDir, 'tasks.json')
+        await writeFile(only, JSON.stringify(request.taskIds))
+        env.SELF_HARNESS_ONLY = only
+      }
+      const args = ['run', '--reporter=json', `--outputFile=${join(outputDir, 'vitest.json')}`, ...(request.bail ? ['--bail=1'] : []), ...(options.vitestArgs ?? [])]
+      const result = await launchVitest({ cwd: options.projectDir, args, env, stdio: 'pipe' })
+      const recordFile = join(outputDir, 'runs', `${name}.json`)
+      try {
+        return { record: await readRecord(recordFile), recordFile }
+      } catch (cause) {
+        const detail = `${result.stderr}\n${result.stdout}`.trim().split('\n').slice(-15).join('\n')
+        if (cause instanceof SelfHarnessError && result.exitCode !== 2) throw cause
+        throw new InternalError(`vitest exited ${result.exitCode} without a record for ${name}:\n${detail}`, { cause })
+      }
+    },
+  }
+}
