@@ -1,5 +1,6 @@
 import { ConfigurationError } from '../src/errors.js'
 import type { ModelOptions } from '../src/agent/model.js'
+import type { GatePolicyInput } from '../src/gate/policy.js'
 
 /** Options of the `selfHarness()` vitest plugin. */
 export interface SelfHarnessOptions {
@@ -15,6 +16,8 @@ export interface SelfHarnessOptions {
   outputDir?: string
   /** The committed baseline record; when set, every run is gated against it. */
   baseline?: string
+  /** The gate's policy (rule, alpha, what to do with tasks that have too few trials; see docs/gate.md). */
+  gate?: GatePolicyInput
   /** Root directory for trial workspaces. @default os.tmpdir() */
   workspaceRoot?: string
   /** Keep the workspaces of trials that did not pass, for debugging. @default false */

@@ -6,6 +6,7 @@ import type { Plugin } from 'vitest/config'
 import { resolveModelOptions } from '../src/agent/model.js'
 import { ConfigurationError, SelfHarnessError } from '../src/errors.js'
 import { loadHarness } from '../src/harness/version.js'
+import { resolveGatePolicy } from '../src/gate/policy.js'
 import { validateSandboxMode } from '../src/workspace/sandbox.js'
 import { journalPathFor, readJournal, removeJournal } from '../src/record/journal.js'
 import { selectRun, type SelfHarnessOptions } from './options.js'
@@ -63,6 +64,7 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
           recordFile,
           journalFile,
           baseline: selection.gate && selection.baseline ? resolve(root, selection.baseline) : undefined,
+          policy: resolveGatePolicy(options.gate ?? {}),
         })
         return { test: { runner: RUNNER, provide: { [PROVIDE_KEY]: settings } } }
       } catch (error) {

@@ -2,6 +2,7 @@ import { dirname, join, resolve } from 'node:path'
 import pc from 'picocolors'
 import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node'
 import { ConfigurationError, NotComparableError, SelfHarnessError } from '../src/errors.js'
+import type { GatePolicy } from '../src/gate/policy.js'
 import { removeJournal } from '../src/record/journal.js'
 import { buildRecord, readRecord, writeFileAtomic, writeRecord } from '../src/record/store.js'
 import { collectTasks } from './collect.js'
@@ -17,6 +18,8 @@ export interface ReporterSettings {
   journalFile: string
   /** Absolute path of the committed baseline record to gate against, when gating. */
   baseline: string | undefined
+  /** The gate's policy, already validated. */
+  policy: GatePolicy
 }
 
 /** Exit code for an error that stops the gate. */
@@ -30,26 +33,33 @@ function exitCodeOf(error: unknown): number {
  */
 export class SelfHarnessReporter implements Reporter {
   private vitest: Vitest | undefined
-  private progress = { total: 0, done: 0, passed: 0, tokens: 0, lastShown: 0 }
+  private progress = { total: 0, done: 0, passed: 0, tokens: 0, lastShown: 0, collected: 0, files: 0, filesSeen: 0 }
   constructor(private readonly settings: ReporterSettings) {}
 
   onInit(vitest: Vitest): void {
     this.vitest = vitest
   }
 
-  onTestRunStart(): void {
-    this.progress = { total: 0, done: 0, passed: 0, tokens: 0, lastShown: 0 }
+  onTestRunStart(specifications: ReadonlyArray<unknown>): void {
+    // One task per file until the files are collected; then the tests they hold.
+    this.progress = { total: specifications.length, done: 0, passed: 0, tokens: 0, lastShown: 0, collected: 0, files: specifications.length, filesSeen: 0 }
   }
 
   onTestModuleCollected(module: TestModule): void {
-    this.progress.total += [...module.children.allTests()].length
+    const p = this.progress
+    p.collected += [...module.children.allTests()].length
+    p.filesSeen++
+    p.total = p.collected + (p.files - p.filesSeen)
   }
 
   /** Shows progress: tasks done of total, pass rate so far, tokens so far. */
   onTestCaseResult(test: TestCase): void {
     const meta = test.meta().selfHarness
-    if (!meta) return
     const p = this.progress
+    if (!meta) {
+      p.total-- // not part of this run (filtered or skipped)
+      return
+    }
     p.done++
     if (test.result().state === 'passed') p.passed++
     p.tokens += meta.trials.reduce((n, t) => n + t.tokens.prompt + t.tokens.completion, 0)
@@ -87,7 +97,7 @@ export class SelfHarnessReporter implements Reporter {
       const baseline = await readRecord(this.settings.baseline)
       // The gate loads only when a run is gated.
       const [{ compareRuns }, { renderVerdict }] = await Promise.all([import('../src/gate/compare.js'), import('../src/report/terminal.js')])
-      const verdict = compareRuns(baseline, record)
+      const verdict = compareRuns(baseline, record, this.settings.policy)
       log(renderVerdict(verdict, { color: pc.isColorSupported }))
       await writeFileAtomic(join(dirname(this.settings.recordFile), `${this.settings.harness.name}.verdict.json`), `${JSON.stringify(verdict, null, 2)}\n`)
       process.exitCode = verdict.exitCode

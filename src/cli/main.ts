@@ -7,6 +7,7 @@ const HELP = `self-harness: agent tasks as vitest tests, gated on pass sets
 Usage:
   self-harness vitest --harness=NAME [--trials=K] [--baseline=FILE] [--no-gate] [vitest flags]
   self-harness compare <baseline-record> <candidate-record> [--json] [--policy=exact|strict|split] [--alpha=A]
+                       [--underpowered=insufficient-evidence|strict]
   self-harness accept <record> [--to=self-harness.baseline.json]
 
 Exit codes: 0 accepted / no regression, 1 regression or no net gain, 2 usage or configuration error,

@@ -47,13 +47,16 @@ describe('a task suite run under harness versions and gated', () => {
     expect(outcomeOf(rec, 'write-note')).toEqual(['pass'])
     expect(outcomeOf(rec, 'count-lines')).toEqual(['pass'])
     expect(outcomeOf(rec, 'commit-file')).toEqual(['fail'])
-    const trial = rec.tasks[0]!.trials[0]!
+    const trial = rec.tasks.find((t) => t.file.includes('commit-file'))!.trials[0]!
     expect(trial.tokens.prompt).toBeGreaterThan(0)
+    expect(trial.reason).toContain('chore: version file')
     const trace = await readFile(join(project, '.self-harness', 'runs', trial.tracePath!), 'utf8')
-    const kinds = trace.trim().split('\n').map((line) => JSON.parse(line).kind)
-    expect(kinds[0]).toBe('trial-start')
-    expect(kinds).toContain('tool-result')
-    expect(kinds.at(-1)).toBe('trial-end')
+    const events = trace.trim().split('\n').map((line) => JSON.parse(line))
+    expect(events[0].kind).toBe('trial-start')
+    expect(events.map((e) => e.kind)).toContain('tool-result')
+    expect(events.some((e) => e.kind === 'tool-result' && /Author identity unknown/.test(e.output))).toBe(true)
+    expect(events.at(-2).kind).toBe('trial-end')
+    expect(events.at(-1)).toMatchObject({ kind: 'error', source: 'assertion' }) // why the trial failed
   })
 
   it('makes the baseline record the committed baseline with accept', async () => {
@@ -77,7 +80,7 @@ describe('a task suite run under harness versions and gated', () => {
     expect(run.exitCode, run.all).toBe(1)
     expect(run.stdout).toMatch(/regression/i)
     expect(run.stdout).toContain('count-lines')
-    const compared = await selfHarness(['compare', join(out, 'baseline.json'), '.self-harness/runs/breaker.json', '--json'])
+    const compared = await selfHarness(['compare', join(out, 'baseline.json'), '.self-harness/runs/breaker.json', '--json', '--underpowered=strict'])
     expect(compared.exitCode).toBe(1)
     const verdict = JSON.parse(compared.stdout)
     expect(verdict.status).toBe('regression')

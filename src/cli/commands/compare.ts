@@ -6,7 +6,7 @@ import { renderVerdict } from '../../report/terminal.js'
 import { ConfigurationError } from '../../errors.js'
 import { stringFlag, type ParsedArgs } from '../args.js'
 
-/** `self-harness compare <baseline> <candidate> [--json] [--policy=RULE] [--alpha=A]`: the gate on two records. */
+/** `self-harness compare <baseline> <candidate> [--json] [--policy=RULE] [--alpha=A] [--underpowered=MODE]`: the gate on two records. */
 export async function compareCommand(args: ParsedArgs, out: (text: string) => void): Promise<number> {
   const [baselineFile, candidateFile] = args.positional
   if (!baselineFile || !candidateFile) {
@@ -14,7 +14,8 @@ export async function compareCommand(args: ParsedArgs, out: (text: string) => vo
   }
   const rule = stringFlag(args, 'policy')
   const alpha = stringFlag(args, 'alpha')
-  const policy = resolveGatePolicy({ ...(rule ? { rule } : {}), ...(alpha ? { alpha: Number(alpha) } : {}) })
+  const underpowered = stringFlag(args, 'underpowered')
+  const policy = resolveGatePolicy({ ...(rule ? { rule } : {}), ...(alpha ? { alpha: Number(alpha) } : {}), ...(underpowered ? { underpowered } : {}) })
   const [baseline, candidate] = await Promise.all([readRecord(baselineFile), readRecord(candidateFile)])
   const verdict = compareRuns(baseline, candidate, policy)
   out(args.flags.json ? JSON.stringify(verdict) : renderVerdict(verdict, { color: pc.isColorSupported }))
