@@ -28,7 +28,8 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
       try {
         const root = resolve(userConfig.root ?? process.cwd())
         const selection = selectRun(process.argv, process.env, options)
-        const harness = await loadHarness(selection.harness, resolve(root, process.env.SELF_HARNESS_DIR ?? options.harnessDir ?? 'harnesses'))
+        const harnessDir = resolve(root, process.env.SELF_HARNESS_DIR ?? options.harnessDir ?? 'harnesses')
+        const harness = await loadHarness(selection.harness, harnessDir)
         const model = resolveModelOptions(options.model)
         const sandbox: unknown = process.env.SELF_HARNESS_SANDBOX ?? options.sandbox ?? 'auto'
         validateSandboxMode(sandbox)
@@ -65,6 +66,7 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
           journalFile,
           baseline: selection.gate && selection.baseline ? resolve(root, selection.baseline) : undefined,
           policy: resolveGatePolicy(options.gate ?? {}),
+          harnessDir,
         })
         return { test: { runner: RUNNER, provide: { [PROVIDE_KEY]: settings } } }
       } catch (error) {

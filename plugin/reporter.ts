@@ -3,6 +3,7 @@ import pc from 'picocolors'
 import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node'
 import { ConfigurationError, NotComparableError, SelfHarnessError } from '../src/errors.js'
 import type { GatePolicy } from '../src/gate/policy.js'
+import { verifyRecordHarness } from '../src/record/integrity.js'
 import { removeJournal } from '../src/record/journal.js'
 import { buildRecord, readRecord, writeFileAtomic, writeRecord } from '../src/record/store.js'
 import { collectTasks } from './collect.js'
@@ -20,6 +21,8 @@ export interface ReporterSettings {
   baseline: string | undefined
   /** The gate's policy, already validated. */
   policy: GatePolicy
+  /** Directory of the harness files: a baseline record whose harness file changed since is refused. */
+  harnessDir: string
 }
 
 /** Exit code for an error that stops the gate. */
@@ -95,6 +98,7 @@ export class SelfHarnessReporter implements Reporter {
         throw new ConfigurationError('CONFIG_INVALID', `Cannot gate: ${broken.length} task file(s) failed to load (${broken.map((b) => b.file).join(', ')}). Fix them and run again.`, { file: broken[0]!.file })
       }
       const baseline = await readRecord(this.settings.baseline)
+      await verifyRecordHarness(baseline, this.settings.baseline, this.settings.harnessDir)
       // The gate loads only when a run is gated.
       const [{ compareRuns }, { renderVerdict }] = await Promise.all([import('../src/gate/compare.js'), import('../src/report/terminal.js')])
       const verdict = compareRuns(baseline, record, this.settings.policy)

@@ -9,6 +9,9 @@ Usage:
   self-harness compare <baseline-record> <candidate-record> [--json] [--policy=exact|strict|split] [--alpha=A]
                        [--underpowered=insufficient-evidence|strict]
   self-harness accept <record> [--to=self-harness.baseline.json]
+  self-harness mine <record> [--json] [--no-model]
+  self-harness propose <record> [--harness=NAME] [--weakness=ID] [--json]
+  self-harness evolve [--harness=baseline] [--trials=1] [--max-iterations=5] [--dir=DIR] [--json]
 
 Exit codes: 0 accepted / no regression, 1 regression or no net gain, 2 usage or configuration error,
 3 not comparable or not enough evidence.`
@@ -27,6 +30,12 @@ export async function main(argv: readonly string[], cwd = process.cwd()): Promis
         return await (await import('./commands/compare.js')).compareCommand(args, out)
       case 'accept':
         return await (await import('./commands/accept.js')).acceptCommand(args, out)
+      case 'mine':
+        return await (await import('./commands/mine.js')).mineCommand(args, out)
+      case 'propose':
+        return await (await import('./commands/propose.js')).proposeCommand(args, cwd, out)
+      case 'evolve':
+        return await (await import('./commands/evolve.js')).evolveCommand(args, cwd, out)
       case undefined:
       case 'help':
       case '--help':

@@ -165,11 +165,12 @@ export async function evolve(options: EvolveOptions): Promise<EvolveResult> {
     }
     // Validation failures are classified by signature only; their traces never reach the proposer.
     const validationTargets = await classifyFailures(failedTrials(s, 'validation'), mined.bySignature)
+    const trainTargets = await classifyFailures(trainFailures, mined.bySignature)
 
     const winners: Array<{ proposals: Proposal[]; candidate: HarnessVersion; validation: Validation }> = []
     for (const weakness of fresh) {
       tried.add(weakness.id)
-      const targets = new Set([...weakness.exampleTasks, ...(validationTargets.get(weakness.id) ?? [])])
+      const targets = new Set([...weakness.exampleTasks, ...(trainTargets.get(weakness.id) ?? []), ...(validationTargets.get(weakness.id) ?? [])])
       const proposals = await proposeOrReuse(ledger, iteration, weakness, s, client, options.proposalsPerWeakness ?? 4)
       for (const proposal of proposals) {
         proposalsTried++

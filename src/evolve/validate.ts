@@ -42,9 +42,11 @@ export interface ValidateInput {
 const trialCount = (record: RunRecord) => record.tasks.reduce((n, t) => n + t.trials.length, 0)
 
 /**
- * Validates a candidate against the current harness: tasks that pass now run first, most fragile first, and the
- * run stops at the first certain regression; only then do the failing tasks run. Accepts only with no regression,
- * a higher pass count, and a target task newly passing. Infrastructure errors are retried once, then block.
+ * Validates a candidate against the current harness, cheapest decisive evidence first: the failing tasks that show
+ * the target weakness (none fixed: rejected), then the tasks that pass now, most fragile first, stopping at the
+ * first certain regression, then the remaining failing tasks. Accepts only with no regression, a higher pass count
+ * and a target task newly passing. Infrastructure errors are retried once, then block. The current harness's
+ * results are reused, never run again.
  */
 export async function validateCandidate(input: ValidateInput): Promise<Validation> {
   const { current, decisionTasks, runner, trials, candidate } = input
@@ -81,29 +83,41 @@ export async function validateCandidate(input: ValidateInput): Promise<Validatio
     ...fields,
   })
 
-  // Phase 1: only tasks that pass now can regress. With one trial a single failure is a certain regression.
+  // Cheapest decisive check first: the failing tasks that show the target weakness. If none passes now, the
+  // candidate cannot be accepted, whatever the rest would show.
+  const targets = failing.filter((id) => input.targets.has(id))
+  const others = failing.filter((id) => !input.targets.has(id))
+  await runPhase(targets, 'target', false)
+  const targetErrors = await retryErrors(targets, 'target')
+  const targetFixed = targets.filter((id) => taskPasses(results.get(id)))
+  if (!targetFixed.length) {
+    const reason = targetErrors.length
+      ? `infrastructure errors left after a retry on ${targetErrors.length} target task(s)`
+      : `no task showing the target weakness passes now (${targets.length} tried)`
+    return finish({ accepted: false, reason, stoppedEarly: true })
+  }
+
+  // Only tasks that pass now can regress: the most fragile run first, and with one trial the run stops at the
+  // first failure, which is a certain regression.
   await runPhase(passing, 'regress', trials === 1)
   const errorsLeft = await retryErrors(passing.filter((id) => results.has(id)), 'regress')
   const regressions = findRegressions(passing.filter((id) => results.has(id)), current, results, candidate, trials)
   const ranAll = passing.every((id) => results.has(id))
   if (regressions.length) {
-    return finish({ accepted: false, reason: `${regressions.length} task(s) that passed now fail`, regressions, stoppedEarly: !ranAll })
+    return finish({ accepted: false, reason: `${regressions.length} task(s) that passed now fail`, regressions, targetFixed, stoppedEarly: !ranAll || others.length > 0 })
   }
   if (errorsLeft.length) {
-    return finish({ accepted: false, reason: `infrastructure errors left after a retry on ${errorsLeft.length} task(s): ${errorsLeft.slice(0, 3).join(', ')}` })
+    return finish({ accepted: false, reason: `infrastructure errors left after a retry on ${errorsLeft.length} task(s): ${errorsLeft.slice(0, 3).join(', ')}`, targetFixed })
   }
-  if (!ranAll) return finish({ accepted: false, reason: 'the run stopped before every passing task ran', stoppedEarly: true })
+  if (!ranAll) return finish({ accepted: false, reason: 'the run stopped before every passing task ran', targetFixed, stoppedEarly: true })
 
-  // Phase 2: tasks that fail now can only be fixed.
-  await runPhase(failing, 'fix', false)
-  const fixErrors = await retryErrors(failing, 'fix')
+  // The other failing tasks can only be fixed: they complete the candidate's results for the next iteration.
+  await runPhase(others, 'fix', false)
+  const fixErrors = await retryErrors(others, 'fix')
   const fixes = failing.filter((id) => taskPasses(results.get(id)))
-  const targetFixed = fixes.filter((id) => input.targets.has(id))
   const complete = new Map(results)
   const base = { regressions: [], fixes, targetFixed, results: complete }
   if (fixErrors.length) return finish({ ...base, accepted: false, reason: `infrastructure errors left after a retry on ${fixErrors.length} task(s)` })
-  if (!fixes.length) return finish({ ...base, accepted: false, reason: 'no net gain: no failing task passes now' })
-  if (!targetFixed.length) return finish({ ...base, accepted: false, reason: 'no task showing the target weakness passes now' })
   return finish({ ...base, accepted: true, reason: `${fixes.length} task(s) fixed, ${targetFixed.length} of them showing the target weakness, no regression` })
 }
 

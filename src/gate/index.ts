@@ -40,3 +40,37 @@ export {
   type SimulationRow,
 } from './simulate.js'
 export { seededRandom } from './prng.js'
+export {
+  CALIBRATION_SCHEMA_VERSION,
+  CalibrationSchema,
+  CalibrationTaskSchema,
+  FalseAlarmSchema,
+  calibrate,
+  wilsonInterval,
+  type CalibrateOptions,
+  type Calibration,
+  type CalibrationTask,
+  type FalseAlarm,
+} from './calibrate.js'
+export {
+  planExtraTrials,
+  type AdaptiveOptions,
+  type AdaptiveStop,
+  type PlannedTrials,
+  type TrialPlan,
+  type TrialState,
+} from './adaptive.js'
+export {
+  FLAKE_HISTORY_SCHEMA_VERSION,
+  FlakeHistorySchema,
+  FlakeTaskSchema,
+  emptyFlakeHistory,
+  estimateFlipRate,
+  readFlakeHistory,
+  tooFlakyToBlock,
+  updateFlakeHistory,
+  writeFlakeHistory,
+  type FlakeHistory,
+  type FlakeTask,
+  type TooFlakyOptions,
+} from '../record/flake-history.js'

@@ -1,8 +1,8 @@
 // Placeholders replace what varies between tasks and trials, so the same failure reads the same everywhere.
 
 const QUOTED = [
-  /(?<![\w\\])'(?:[^'\\\n]|\\.)*'(?!\w)/g,
-  /(?<![\w\\])"(?:[^"\\\n]|\\.)*"(?!\w)/g,
+  /(?<![\w\\])'(?:[^'\\]|\\.)*'(?!\w)/g,
+  /(?<![\w\\])"(?:[^"\\]|\\.)*"(?!\w)/g,
   /`[^`\n]*`/g,
   /‘[^’\n]*’/g,
   /“[^”\n]*”/g,
@@ -46,7 +46,7 @@ const SUBCOMMANDS = new Set([
 
 /**
  * The telling part of a failing command: its program, and the subcommand for tools that have them
- * (`git commit`, `npm install`). In a chain (`a && b; c | d`) it takes the part the error names
+ * (`git commit`, `npm install`); a program given by path (`./build.sh`) is `<script>`. In a chain (`a && b; c | d`) it takes the part the error names
  * (`chmod: cannot access ...`), else the last part that does real work.
  */
 export function commandHead(command: string, errorText = ''): string {
@@ -61,6 +61,7 @@ export function commandHead(command: string, errorText = ''): string {
     [...parts].reverse().find((tokens) => !NOISE.has(tokens[0]!)) ??
     parts.at(-1)!
   const [program, ...rest] = chosen
+  if (program === '<path>') return '<script>'
   const sub = SUBCOMMANDS.has(program!) ? rest.find((token) => !token.startsWith('-')) : undefined
   return sub && /^[a-z][\w-]*$/.test(sub) ? `${program} ${sub}` : program!
 }

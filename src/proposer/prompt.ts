@@ -24,6 +24,8 @@ export function proposeSystemMessage(count: number, bounds: GuardBounds): string
     'prompt-rule, tool-wrapper, planning-step, final-check, context-policy.',
     '',
     'Each edit is a patch: a list of JSON Patch operations ("add", "replace", "remove") with JSON Pointer paths.',
+    '"add" sets an object field whether or not it is there and inserts into arrays ("-" appends); "replace" and',
+    '"remove" need an existing value.',
     'Editable paths (nothing else can change):',
     '- /systemPrompt; /rules/- (append a standing rule), /rules/<i>',
     '- /planning/enabled (true asks for a plan before the first action), /planning/template (with {steps})',

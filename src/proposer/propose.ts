@@ -72,13 +72,13 @@ export async function proposeEdits(input: ProposeInput): Promise<ProposeResult> 
 
   const proposals: Proposal[] = []
   const seen = new Map<string, string>()
-  for (const item of items) {
-    if (!item.ok) {
-      refused.push({ raw: item.raw, reason: item.reason, detail: item.detail })
+  for (const [index, item] of items.entries()) {
+    if (index >= count) {
+      refused.push({ raw: item.raw, reason: 'over-count', detail: `only ${count} proposals were asked for` })
       continue
     }
-    if (proposals.length >= count) {
-      refused.push({ raw: item.raw, reason: 'over-count', detail: `only ${count} proposals were asked for` })
+    if (!item.ok) {
+      refused.push({ raw: item.raw, reason: item.reason, detail: item.detail })
       continue
     }
     const proposal = toProposal(item.draft, input.weakness.id)

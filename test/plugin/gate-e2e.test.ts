@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { execa } from 'execa'
@@ -85,6 +85,16 @@ describe('a task suite run under harness versions and gated', () => {
     const verdict = JSON.parse(compared.stdout)
     expect(verdict.status).toBe('regression')
     expect(verdict.regressions.join()).toContain('count-lines')
+  })
+
+  it('refuses a record whose harness file changed after it was written (exit 3)', async () => {
+    const dir = join(out, 'changed-harnesses')
+    await mkdir(dir, { recursive: true })
+    const spec = JSON.parse(await readFile(join(project, 'harnesses', 'baseline.json'), 'utf8'))
+    await writeFile(join(dir, 'baseline.json'), JSON.stringify({ ...spec, rules: ['An edit made after the record.'] }))
+    const compared = await selfHarness(['compare', join(out, 'baseline.json'), '.self-harness/runs/fixer.json', `--harness-dir=${dir}`])
+    expect(compared.exitCode, compared.all).toBe(3)
+    expect(compared.all).toContain('the harness changed after its record was written')
   })
 
   it('refuses a malformed harness file with the file and the field (exit 2)', async () => {

@@ -1,6 +1,7 @@
 import pc from 'picocolors'
 import { compareRuns } from '../../gate/compare.js'
 import { resolveGatePolicy } from '../../gate/policy.js'
+import { verifyRecordHarness } from '../../record/integrity.js'
 import { readRecord } from '../../record/store.js'
 import { renderVerdict } from '../../report/terminal.js'
 import { ConfigurationError } from '../../errors.js'
@@ -17,6 +18,10 @@ export async function compareCommand(args: ParsedArgs, out: (text: string) => vo
   const underpowered = stringFlag(args, 'underpowered')
   const policy = resolveGatePolicy({ ...(rule ? { rule } : {}), ...(alpha ? { alpha: Number(alpha) } : {}), ...(underpowered ? { underpowered } : {}) })
   const [baseline, candidate] = await Promise.all([readRecord(baselineFile), readRecord(candidateFile)])
+  // A record whose harness file changed since it was written is stale; checked when the harness files are at hand.
+  const harnessDir = stringFlag(args, 'harness-dir') ?? 'harnesses'
+  await verifyRecordHarness(baseline, baselineFile, harnessDir)
+  await verifyRecordHarness(candidate, candidateFile, harnessDir)
   const verdict = compareRuns(baseline, candidate, policy)
   out(args.flags.json ? JSON.stringify(verdict) : renderVerdict(verdict, { color: pc.isColorSupported }))
   return verdict.exitCode
