@@ -8,7 +8,7 @@ import { proposeEdits, type Proposal } from '../proposer/index.js'
 import type { RunRecord, TaskRecord } from '../record/schema.js'
 import { buildRecord, readRecord, writeRecord } from '../record/store.js'
 import { openLedger, type Ledger, type SplitSummary } from './ledger.js'
-import { taskPasses, type TaskRunner } from './port.js'
+import { taskPasses, withAbsoluteTraces, type TaskRunner } from './port.js'
 import { assignSplits, type Split, type SplitOptions } from './splits.js'
 import { classifyFailures } from './targets.js'
 import { validateCandidate, type Validation } from './validate.js'
@@ -72,7 +72,8 @@ interface State {
   instructions: string[]
 }
 
-const byId = (record: RunRecord) => new Map(record.tasks.map((t) => [t.id, t]))
+/** Tasks of a record by id, with absolute trace paths. */
+const byId = (record: RunRecord, recordFile: string) => new Map(withAbsoluteTraces(record, recordFile).map((t) => [t.id, t]))
 const trialsOf = (record: RunRecord) => record.tasks.reduce((n, t) => n + t.trials.length, 0)
 
 /** Pass counts per split of a set of results. */
@@ -128,18 +129,17 @@ export async function evolve(options: EvolveOptions): Promise<EvolveResult> {
     sharedTrials += trialsOf(record)
     const splits = assignSplits(record.tasks.map((t) => t.id), options.splits)
     ledger.append({ kind: 'start', model: client.model, harnessId: options.baseline.id, harnessName: options.baseline.name, trials, splits })
-    const results = byId(record)
+    const results = byId(record, recordFile)
     ledger.append({ kind: 'baseline', harnessId: options.baseline.id, record: recordFile, summary: summarize(results, splits, results) })
     return { iteration: 0, current: options.baseline, currentFile: options.baseline.file, results, recordFile, splits, instructions: await instructionsOf(record, recordFile) }
   }
   let state: State = (await restore(ledger, options)) ?? (await begin())
   const start = ledger.entries.find((e) => e.kind === 'start')!
   const baselineEntry = ledger.entries.find((e) => e.kind === 'baseline')!
-  const baselineSealed = byId(await readRecord(baselineEntry.record))
+  const baselineSealed = byId(await readRecord(baselineEntry.record), baselineEntry.record)
   const ids = Object.keys(state.splits)
   const decisionTasks = ids.filter((id) => state.splits[id] !== 'sealed')
   const fragility = new Map<string, number>()
-  const tried = new Set(ledger.entries.flatMap((e) => (e.kind === 'proposal' ? [e.weaknessId] : [])))
   const accepted: AcceptedStep[] = []
   let stopReason: EvolveResult['stopReason'] = 'iteration-limit'
 
@@ -158,7 +158,10 @@ export async function evolve(options: EvolveOptions): Promise<EvolveResult> {
     // Mine: only train traces reach the miner and the proposer.
     const trainFailures = failedTrials(s, 'train')
     const mined = await mineOrReuse(ledger, iteration, trainFailures, ids.filter((id) => s.splits[id] === 'train').length, client)
-    const fresh = mined.weaknesses.filter((w) => !tried.has(w.id)).slice(0, options.weaknessesPerIteration ?? 2)
+    // A weakness tried in two earlier iterations without an accepted edit is left alone (a capability gap, or
+    // beyond what this model proposes); the others are tried again under the new harness.
+    const stale = staleWeaknesses(ledger, iteration)
+    const fresh = mined.weaknesses.filter((w) => !stale.has(w.id)).slice(0, options.weaknessesPerIteration ?? 2)
     if (!fresh.length) {
       stopReason = mined.weaknesses.length ? 'converged' : 'no-weaknesses'
       break
@@ -169,7 +172,6 @@ export async function evolve(options: EvolveOptions): Promise<EvolveResult> {
 
     const winners: Array<{ proposals: Proposal[]; candidate: HarnessVersion; validation: Validation }> = []
     for (const weakness of fresh) {
-      tried.add(weakness.id)
       const targets = new Set([...weakness.exampleTasks, ...(trainTargets.get(weakness.id) ?? []), ...(validationTargets.get(weakness.id) ?? [])])
       const proposals = await proposeOrReuse(ledger, iteration, weakness, s, client, options.proposalsPerWeakness ?? 4)
       for (const proposal of proposals) {
@@ -222,9 +224,9 @@ export async function evolve(options: EvolveOptions): Promise<EvolveResult> {
   const sealedIds = ids.filter((id) => final.splits[id] === 'sealed')
   let finalSealed = baselineSealed
   if (final.current.id !== start.harnessId && sealedIds.length) {
-    const { record } = await run({ harness: final.current, taskIds: sealedIds, trials, label: `sealed-${final.current.id}` })
+    const { record, recordFile } = await run({ harness: final.current, taskIds: sealedIds, trials, label: `sealed-${final.current.id}` })
     sharedTrials += trialsOf(record)
-    finalSealed = byId(record)
+    finalSealed = byId(record, recordFile)
   }
   const finalSummary = summarize(final.results, final.splits, finalSealed)
   if (!ended) ledger.append({ kind: 'end', reason: stopReason, harnessId: final.current.id, summary: finalSummary, trialsRun, naiveTrials: naiveTrials + sharedTrials })
@@ -242,6 +244,19 @@ export async function evolve(options: EvolveOptions): Promise<EvolveResult> {
     modelCalls: client.calls + modelCallsFromRuns,
     ledgerFile: ledger.file,
   }
+}
+
+/** Weaknesses tried in at least two iterations before this one, none of whose proposals was accepted. */
+function staleWeaknesses(ledger: Ledger, iteration: number): Set<string> {
+  const weaknessOf = new Map<string, string>()
+  const triedIn = new Map<string, Set<number>>()
+  for (const e of ledger.entries) {
+    if (e.kind !== 'proposal' || e.iteration >= iteration) continue
+    if (e.proposal && typeof e.proposal.id === 'string') weaknessOf.set(e.proposal.id, e.weaknessId)
+    triedIn.set(e.weaknessId, (triedIn.get(e.weaknessId) ?? new Set()).add(e.iteration))
+  }
+  const helped = new Set(ledger.entries.flatMap((e) => (e.kind === 'accepted' ? e.proposalIds.map((id) => weaknessOf.get(id) ?? '') : [])))
+  return new Set([...triedIn].filter(([id, its]) => its.size >= 2 && !helped.has(id)).map(([id]) => id))
 }
 
 /** Failed trials of a split under the current harness, with absolute trace paths. */
@@ -305,7 +320,7 @@ async function validateOrReuse(ledger: Ledger, iteration: number, proposalIds: s
   const key = proposalIds.join('+')
   const done = ledger.entries.find((e) => e.kind === 'validation' && e.iteration === iteration && e.proposalIds.join('+') === key)
   if (done && done.kind === 'validation') {
-    const results = done.record ? byId(await readRecord(done.record)) : undefined
+    const results = done.record ? byId(await readRecord(done.record), done.record) : undefined
     return { accepted: done.accepted, reason: done.reason, regressions: done.regressions, fixes: done.fixes, targetFixed: done.targetFixed, trialsRun: 0, trialsReused: done.trialsRun + done.trialsReused, stoppedEarly: done.stoppedEarly, results, recordFiles: [] }
   }
   const validation = await validateCandidate(input)
@@ -333,7 +348,11 @@ function candidateFrom(current: HarnessVersion, proposals: Proposal[], name: str
 /** Merges accepted edits of one iteration; edits that no longer apply on top of the others are left out. */
 function mergeWinners(current: HarnessVersion, winners: Array<{ proposals: Proposal[] }>, name: string): { proposals: Proposal[]; candidate: HarnessVersion } | undefined {
   const kept: Proposal[] = []
+  // Two edits of the same field are alternatives, not parts of one change; appends to a list combine.
+  const touched = (proposals: Proposal[]) => proposals.flatMap((p) => p.patch.map((op) => op.path)).filter((path) => !path.endsWith('/-'))
   for (const winner of winners) {
+    const paths = touched(winner.proposals)
+    if (paths.some((path) => touched(kept).includes(path))) continue
     try {
       candidateFrom(current, [...kept, ...winner.proposals], name)
       kept.push(...winner.proposals)
@@ -378,5 +397,5 @@ async function restore(ledger: Ledger, options: EvolveOptions): Promise<State | 
   const completed = lastAccepted?.kind === 'accepted' ? lastAccepted.iteration : 0
   const iteration = lastIteration?.kind === 'iteration' && lastIteration.iteration > completed ? lastIteration.iteration - 1 : completed
   const baselineRecord = await readRecord(baseline.record)
-  return { iteration, current, currentFile, results: byId(record), recordFile, splits: start.splits, instructions: await instructionsOf(baselineRecord, baseline.record) }
+  return { iteration, current, currentFile, results: byId(record, recordFile), recordFile, splits: start.splits, instructions: await instructionsOf(baselineRecord, baseline.record) }
 }

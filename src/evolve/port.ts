@@ -1,4 +1,5 @@
 import type { HarnessVersion } from '../harness/version.js'
+import { dirname, resolve } from 'node:path'
 import type { RunRecord, TaskRecord } from '../record/schema.js'
 
 /** One request to run tasks under a harness. */
@@ -29,4 +30,13 @@ export function taskPasses(task: TaskRecord | undefined): boolean {
 /** Whether any trial of a task is an infrastructure error. */
 export function taskErrored(task: TaskRecord | undefined): boolean {
   return Boolean(task?.trials.some((t) => t.outcome === 'error'))
+}
+
+/** A record's tasks with trace paths made absolute, so results from many runs can be mixed and saved anywhere. */
+export function withAbsoluteTraces(record: RunRecord, recordFile: string): TaskRecord[] {
+  const base = dirname(recordFile)
+  return record.tasks.map((task) => ({
+    ...task,
+    trials: task.trials.map((trial) => (trial.tracePath ? { ...trial, tracePath: resolve(base, trial.tracePath) } : trial)),
+  }))
 }

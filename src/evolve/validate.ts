@@ -2,7 +2,7 @@ import { compareRuns } from '../gate/compare.js'
 import type { HarnessVersion } from '../harness/version.js'
 import { buildRecord } from '../record/store.js'
 import type { RunRecord, TaskRecord } from '../record/schema.js'
-import { taskErrored, taskPasses, type TaskRunner } from './port.js'
+import { taskErrored, taskPasses, withAbsoluteTraces, type TaskRunner } from './port.js'
 
 /** What the validator decided about one candidate harness, with its evidence. */
 export interface Validation {
@@ -64,7 +64,7 @@ export async function validateCandidate(input: ValidateInput): Promise<Validatio
     const { record, recordFile } = await runner.run({ harness: candidate, taskIds: ids, trials, label: `${input.label}-${phase}`, bail })
     recordFiles.push(recordFile)
     trialsRun += trialCount(record)
-    for (const task of record.tasks) results.set(task.id, task)
+    for (const task of withAbsoluteTraces(record, recordFile)) results.set(task.id, task)
   }
   const retryErrors = async (ids: string[], phase: string) => {
     const errored = ids.filter((id) => taskErrored(results.get(id)))

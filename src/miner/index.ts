@@ -1,8 +1,18 @@
 export { CATEGORY_LABELS, parseCategory, WEAKNESS_CATEGORIES, WeaknessCategorySchema, type WeaknessCategory } from './categories.js'
 export { guessCategory } from './category.js'
-export { clusterFailures, createClusterAccumulator, weaknessId, type Cluster, type ClusterAccumulator, type ClusterOptions, type FailureItem } from './cluster.js'
+export {
+  clusterFailures,
+  createClusterAccumulator,
+  weaknessId,
+  type AccumulatorState,
+  type Cluster,
+  type ClusterAccumulator,
+  type ClusterOptions,
+  type FailureItem,
+} from './cluster.js'
 export { extractFeatures, signatureOfTrace, type FailureCause, type FeatureOptions, type TraceEnd, type TraceFeatures } from './features.js'
-export { mineFailures, miningReport, resolveMineOptions, type MineInput, type MiningResult } from './mine.js'
+export { mineFailures, miningReport, type MiningResult } from './mine.js'
+export { resolveMineOptions, type MineInput } from './mine-options.js'
 export { ClusterNamingSchema, parseNaming, type ClusterNaming } from './name-clusters.js'
 export { commandHead, normalizeCommand, normalizeError, normalizeText } from './normalize.js'
 export { MINE_MARKER, miningMessages } from './prompt.js'

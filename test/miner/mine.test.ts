@@ -1,13 +1,15 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { ChatCompletion, ChatRequest, ModelClient } from '../../src/agent/model.js'
 import { ConfigurationError, ModelError } from '../../src/errors.js'
+import { signatureOfTrace } from '../../src/miner/features.js'
 import { mineFailures, miningReport } from '../../src/miner/mine.js'
 import { workerFile } from '../../src/miner/pool.js'
 import { MINE_MARKER } from '../../src/miner/prompt.js'
 import { MiningReportSchema } from '../../src/miner/schema.js'
+import { parseTrace } from '../../src/trace/reader.js'
 import { craftTrace, gitIdentityFailure, timeoutFailure, unverifiedWriteFailure, writeTrace } from './traces.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'miner-test-'))
@@ -61,14 +63,20 @@ describe('mineFailures', () => {
     expect(result.bySignature['cmd:git commit|err:identity unknown|end:finish']).toBe(git.id)
     expect(result.bySignature[git.signature]).toBe(git.id)
     expect(MiningReportSchema.parse(miningReport(result))).toEqual(miningReport(result))
+    // The validator's contract: a trace's signature finds its weakness.
+    const ids = failures.map((f) => result.bySignature[signatureOfTrace(parseTrace(readFileSync(f.tracePath, 'utf8')))])
+    expect(ids.filter(Boolean)).toHaveLength(12)
+    expect(new Set(ids)).toEqual(new Set([...result.weaknesses.map((w) => w.id), undefined]))
   })
 
   it('gives identical results from worker threads and from one thread', async () => {
     expect(workerFile(), 'the compiled worker (npm run build) is needed for this test').toBeDefined()
     const failures = traceSet('pool', 4)
     const inThread = await mineFailures({ failures, totalTasks: 60, workers: 0 })
-    const pooled = await mineFailures({ failures, totalTasks: 60, workers: 2, workerThreshold: 0 })
+    const progress: number[] = []
+    const pooled = await mineFailures({ failures, totalTasks: 60, workers: 2, workerThreshold: 0, onProgress: (done) => progress.push(done) })
     expect(pooled.threads).toBe(2)
+    expect(progress.at(-1)).toBe(failures.length)
     expect(miningReport(pooled)).toEqual(miningReport(inThread))
     // Across copies the one-off `command not found` recurs: four weaknesses.
     expect(inThread.weaknesses.map((w) => w.category)).toEqual(['error-recovery', 'prerequisite-missing', 'verification-missing', 'prerequisite-missing'])
