@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
-import { compareRuns, seededRandom } from '../src/gate/index.js'
-import type { Outcome, RunRecord, TaskRecord, Trial } from '../src/record/schema.js'
+import { compareRuns, seededRandom } from 'self-harness'
+import type { Outcome, RunRecord, TaskRecord, Trial } from 'self-harness'
 
 /** One measured comparison. */
 export interface Row {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
-import { miningReport, mineFailures, type MiningResult } from '../src/miner/index.js'
+import { miningReport, mineFailures, type MiningResult } from 'self-harness'
 
 /** One measured mining run. */
 export interface Row {

@@ -38,6 +38,8 @@ export interface RunSelection {
   fresh: boolean
   /** Keep the pass and fail trials of the harness's last record and run only its errored trials again. */
   retryErrors: boolean
+  /** After the record is written, mine its failures into ranked weaknesses (`--mine`). */
+  mine: boolean
 }
 
 /** Reads `--name=value` or `--name value` after a `--` separator. */
@@ -69,5 +71,6 @@ export function selectRun(argv: readonly string[], env: NodeJS.ProcessEnv, optio
   const passed = argv.slice(argv.indexOf('--') + 1)
   const fresh = env.SELF_HARNESS_FRESH === '1' || passed.includes('--fresh')
   const retryErrors = env.SELF_HARNESS_RETRY_ERRORS === '1' || passed.includes('--retry-errors')
-  return { harness, trials, baseline: baseline || undefined, gate: gate && Boolean(baseline), fresh, retryErrors }
+  const mine = env.SELF_HARNESS_MINE === '1' || passed.includes('--mine')
+  return { harness, trials, baseline: baseline || undefined, gate: gate && Boolean(baseline), fresh, retryErrors, mine }
 }

@@ -67,6 +67,8 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
           baseline: selection.gate && selection.baseline ? resolve(root, selection.baseline) : undefined,
           policy: resolveGatePolicy(options.gate ?? {}),
           harnessDir,
+          flakeDir: resolve(outputDir, 'flakes'),
+          mine: selection.mine ? { ...model, apiKey: options.model?.apiKey ?? '' } : false,
         })
         return { test: { runner: RUNNER, provide: { [PROVIDE_KEY]: settings } } }
       } catch (error) {

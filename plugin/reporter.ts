@@ -2,7 +2,10 @@ import { dirname, join, resolve } from 'node:path'
 import pc from 'picocolors'
 import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node'
 import { ConfigurationError, NotComparableError, SelfHarnessError } from '../src/errors.js'
+import type { ResolvedModelOptions } from '../src/agent/model.js'
 import type { GatePolicy } from '../src/gate/policy.js'
+import type { RunRecord } from '../src/record/schema.js'
+import { readFlakeHistory, tooFlakyToBlock, updateFlakeHistory, writeFlakeHistory } from '../src/record/flake-history.js'
 import { verifyRecordHarness } from '../src/record/integrity.js'
 import { removeJournal } from '../src/record/journal.js'
 import { buildRecord, readRecord, writeFileAtomic, writeRecord } from '../src/record/store.js'
@@ -23,6 +26,10 @@ export interface ReporterSettings {
   policy: GatePolicy
   /** Directory of the harness files: a baseline record whose harness file changed since is refused. */
   harnessDir: string
+  /** Where each harness version's flake history is kept (`<dir>/<harness id>.json`). */
+  flakeDir: string
+  /** Mine the run's failures after the record is written. */
+  mine: false | ResolvedModelOptions
 }
 
 /** Exit code for an error that stops the gate. */
@@ -87,12 +94,15 @@ export class SelfHarnessReporter implements Reporter {
       const record = buildRecord({ harness: this.settings.harness, model: this.settings.model, trials: this.settings.trials, tasks })
       await writeRecord(this.settings.recordFile, record)
       await removeJournal(this.settings.journalFile)
+      const flakeFile = join(this.settings.flakeDir, `${this.settings.harness.id}.json`)
+      await writeFlakeHistory(flakeFile, updateFlakeHistory(await readFlakeHistory(flakeFile), record))
       const trials = tasks.flatMap((t) => t.trials)
       const count = (o: string) => trials.filter((t) => t.outcome === o).length
       log(
         `${pc.bold('self-harness')} ${this.settings.harness.name} (${this.settings.harness.id}): ${tasks.length} tasks, ` +
           `${count('pass')} passed, ${count('fail')} failed, ${count('error')} errors; record ${this.settings.recordFile}`,
       )
+      if (this.settings.mine) await this.mine(record, log)
       if (!this.settings.baseline) return
       if (broken.length) {
         throw new ConfigurationError('CONFIG_INVALID', `Cannot gate: ${broken.length} task file(s) failed to load (${broken.map((b) => b.file).join(', ')}). Fix them and run again.`, { file: broken[0]!.file })
@@ -101,7 +111,10 @@ export class SelfHarnessReporter implements Reporter {
       await verifyRecordHarness(baseline, this.settings.baseline, this.settings.harnessDir)
       // The gate loads only when a run is gated.
       const [{ compareRuns }, { renderVerdict }] = await Promise.all([import('../src/gate/compare.js'), import('../src/report/terminal.js')])
-      const verdict = compareRuns(baseline, record, this.settings.policy)
+      // Tasks too flaky under the baseline's harness to block are reported, not gating.
+      const flaky = tooFlakyToBlock(await readFlakeHistory(join(this.settings.flakeDir, `${baseline.harness.id}.json`)))
+      const policy = flaky.length ? { ...this.settings.policy, ignore: [...new Set([...this.settings.policy.ignore, ...flaky])] } : this.settings.policy
+      const verdict = compareRuns(baseline, record, policy)
       log(renderVerdict(verdict, { color: pc.isColorSupported }))
       await writeFileAtomic(join(dirname(this.settings.recordFile), `${this.settings.harness.name}.verdict.json`), `${JSON.stringify(verdict, null, 2)}\n`)
       process.exitCode = verdict.exitCode
@@ -110,6 +123,26 @@ export class SelfHarnessReporter implements Reporter {
       vitest.logger.error(pc.red(`self-harness: ${message}`))
       process.exitCode = exitCodeOf(error)
     }
+  }
+
+  /** The `--mine` hand-off: the run's failures become ranked weaknesses beside the record. */
+  private async mine(record: RunRecord, log: (line: string) => void): Promise<void> {
+    const [{ mineFailures, miningReport }, { renderWeaknesses }, { createModelClient }] = await Promise.all([
+      import('../src/miner/index.js'),
+      import('../src/report/weaknesses.js'),
+      import('../src/agent/model.js'),
+    ])
+    const base = dirname(this.settings.recordFile)
+    const failures = record.tasks.flatMap((task) =>
+      task.trials.flatMap((trial) => (trial.outcome === 'fail' && trial.tracePath ? [{ taskId: task.id, trial: trial.index, tracePath: resolve(base, trial.tracePath) }] : [])),
+    )
+    const model = this.settings.mine as ResolvedModelOptions
+    const client = createModelClient({ ...model, apiKey: model.apiKey || process.env.OPENAI_API_KEY || 'unset' })
+    const report = miningReport(await mineFailures({ failures, totalTasks: record.tasks.length, client, trialsPerTask: record.trials }))
+    const file = join(base, `${this.settings.harness.name}.weaknesses.json`)
+    await writeFileAtomic(file, `${JSON.stringify(report, null, 2)}\n`)
+    log(renderWeaknesses(report))
+    log(pc.dim(`weaknesses written to ${file}`))
   }
 }
 

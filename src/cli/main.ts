@@ -9,9 +9,11 @@ Usage:
   self-harness compare <baseline-record> <candidate-record> [--json] [--policy=exact|strict|split] [--alpha=A]
                        [--underpowered=insufficient-evidence|strict]
   self-harness accept <record> [--to=self-harness.baseline.json]
+  self-harness calibrate [--harness=baseline] [--trials=5] [--runs=2] [--resamples=500] [vitest flags]
   self-harness mine <record> [--json] [--no-model]
   self-harness propose <record> [--harness=NAME] [--weakness=ID] [--json]
   self-harness evolve [--harness=baseline] [--trials=1] [--max-iterations=5] [--dir=DIR] [--json]
+  self-harness schemas [--out=schemas]
 
 Exit codes: 0 accepted / no regression, 1 regression or no net gain, 2 usage or configuration error,
 3 not comparable or not enough evidence.`
@@ -34,8 +36,12 @@ export async function main(argv: readonly string[], cwd = process.cwd()): Promis
         return await (await import('./commands/mine.js')).mineCommand(args, out)
       case 'propose':
         return await (await import('./commands/propose.js')).proposeCommand(args, cwd, out)
+      case 'calibrate':
+        return await (await import('./commands/calibrate.js')).calibrateCommand(args, cwd, out)
       case 'evolve':
         return await (await import('./commands/evolve.js')).evolveCommand(args, cwd, out)
+      case 'schemas':
+        return await (await import('./commands/schemas.js')).schemasCommand(args, cwd, out)
       case undefined:
       case 'help':
       case '--help':

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path'
-import pc from 'picocolors'
+import { renderWeaknesses } from '../../report/weaknesses.js'
 import { createModelClient, resolveModelOptions } from '../../agent/model.js'
 import { mineFailures, miningReport, type MiningReport } from '../../miner/index.js'
 import { readRecord } from '../../record/store.js'
@@ -24,17 +24,4 @@ export async function mineCommand(args: ParsedArgs, out: (text: string) => void)
   const report = await mineRecord(file, args)
   out(args.flags.json ? JSON.stringify(report) : renderWeaknesses(report))
   return 0
-}
-
-/** A readable list of weaknesses. */
-export function renderWeaknesses(report: MiningReport): string {
-  const lines = [pc.bold(`${report.weaknesses.length} recurring weakness(es) in ${report.traces.failures} failed trial(s) over ${report.totalTasks} task(s)`)]
-  for (const w of report.weaknesses) {
-    lines.push(`${pc.bold(w.id)} ${w.pattern} ${pc.dim(`[${w.category}]`)}`)
-    lines.push(`  ${w.frequency.failures} failure(s) across ${w.frequency.tasks} of ${w.frequency.ofTasks} task(s), impact ${w.impact.toFixed(3)}`)
-    lines.push(pc.dim(`  e.g. ${w.exampleTasks.slice(0, 3).join(', ')}`))
-    for (const e of w.evidence.slice(0, 2)) lines.push(pc.dim(`  > ${e}`))
-  }
-  for (const warning of report.warnings.slice(0, 5)) lines.push(pc.yellow(`warning: ${warning}`))
-  return lines.join('\n')
 }

@@ -26,6 +26,7 @@ export async function vitestCommand(args: ParsedArgs, cwd: string): Promise<numb
   if (args.flags['no-gate']) env.SELF_HARNESS_GATE = '0'
   if (args.flags.fresh) env.SELF_HARNESS_FRESH = '1'
   if (args.flags['retry-errors']) env.SELF_HARNESS_RETRY_ERRORS = '1'
+  if (args.flags.mine) env.SELF_HARNESS_MINE = '1'
   const statusDir = await mkdtemp(join(tmpdir(), 'self-harness-'))
   env.SELF_HARNESS_STATUS_FILE = join(statusDir, 'status.json')
   try {
