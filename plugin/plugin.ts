@@ -40,6 +40,9 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
         if (selection.fresh) await removeJournal(journalFile)
         const journal = await readJournal(journalFile, { harnessId: harness.id, model: model.model })
         if (selection.retryErrors) await keepFinishedTrials(recordFile, journal.trials)
+        // Extending a record (adaptive trials): its trials are kept, only the missing ones run.
+        const extend = process.env.SELF_HARNESS_EXTEND ? resolve(root, process.env.SELF_HARNESS_EXTEND) : undefined
+        if (extend) await keepFinishedTrials(extend, journal.trials, harness.id)
         const resumed = [...journal.trials.values()].reduce((n, list) => n + list.length, 0)
         if (resumed) console.log(`self-harness: resuming an interrupted run: ${resumed} finished trial(s) kept from ${journalFile}`)
         if (journal.truncatedTail) console.log(`self-harness: the last line of ${journalFile} was cut short by a kill; that trial runs again`)
@@ -69,6 +72,7 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
           harnessDir,
           flakeDir: resolve(outputDir, 'flakes'),
           mine: selection.mine ? { ...model, apiKey: options.model?.apiKey ?? '' } : false,
+          extend,
         })
         return { test: { runner: RUNNER, provide: { [PROVIDE_KEY]: settings } } }
       } catch (error) {
@@ -95,13 +99,22 @@ function reportStartupError(error: unknown): void {
   }
 }
 
-/** For `--retry-errors`: the pass and fail trials of the last record join the resumed ones, so only errors re-run. */
-async function keepFinishedTrials(recordFile: string, trials: Map<string, TrialMeta[]>): Promise<void> {
+/**
+ * The pass and fail trials of a record join the resumed ones, so only errors and missing trials run (for
+ * `--retry-errors` and for extending a record). A record of another harness version is refused.
+ */
+async function keepFinishedTrials(recordFile: string, trials: Map<string, TrialMeta[]>, harnessId?: string): Promise<void> {
   const record = await readRecord(recordFile)
+  if (harnessId && record.harness.id !== harnessId) {
+    throw new ConfigurationError('CONFIG_INVALID', `Cannot extend ${recordFile}: it was made with harness ${record.harness.id}, not ${harnessId}.`, { file: recordFile, field: 'harness.id' })
+  }
+  const base = dirname(resolve(recordFile))
   for (const task of record.tasks) {
     const kept = trials.get(task.id) ?? []
     for (const trial of task.trials) {
-      if (trial.outcome !== 'error' && !kept.some((t) => t.index === trial.index)) kept.push(trial)
+      if (trial.outcome !== 'error' && !kept.some((t) => t.index === trial.index)) {
+        kept.push(trial.tracePath ? { ...trial, tracePath: resolve(base, trial.tracePath) } : trial)
+      }
     }
     trials.set(task.id, kept.sort((a, b) => a.index - b.index))
   }

@@ -1,4 +1,5 @@
-import { dirname, join, resolve } from 'node:path'
+import { writeFileSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
 import pc from 'picocolors'
 import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node'
 import { ConfigurationError, NotComparableError, SelfHarnessError } from '../src/errors.js'
@@ -30,6 +31,8 @@ export interface ReporterSettings {
   flakeDir: string
   /** Mine the run's failures after the record is written. */
   mine: false | ResolvedModelOptions
+  /** A record this run extends: its tasks that did not run here are kept in the new record. */
+  extend: string | undefined
 }
 
 /** Exit code for an error that stops the gate. */
@@ -91,6 +94,16 @@ export class SelfHarnessReporter implements Reporter {
       for (const file of broken) {
         vitest.logger.error(pc.red(`self-harness: task file ${file.file} failed to load: ${file.message}`))
       }
+      if (this.settings.extend) {
+        const ran = new Set(tasks.map((t) => t.id))
+        const previous = await readRecord(this.settings.extend)
+        const from = dirname(this.settings.extend)
+        const to = dirname(this.settings.recordFile)
+        for (const task of previous.tasks) {
+          if (ran.has(task.id)) continue
+          tasks.push({ ...task, trials: task.trials.map((t) => (t.tracePath ? { ...t, tracePath: relative(to, resolve(from, t.tracePath)) } : t)) })
+        }
+      }
       const record = buildRecord({ harness: this.settings.harness, model: this.settings.model, trials: this.settings.trials, tasks })
       await writeRecord(this.settings.recordFile, record)
       await removeJournal(this.settings.journalFile)
@@ -103,7 +116,10 @@ export class SelfHarnessReporter implements Reporter {
           `${count('pass')} passed, ${count('fail')} failed, ${count('error')} errors; record ${this.settings.recordFile}`,
       )
       if (this.settings.mine) await this.mine(record, log)
-      if (!this.settings.baseline) return
+      if (!this.settings.baseline) {
+        this.tellWrapper({ recordFile: this.settings.recordFile })
+        return
+      }
       if (broken.length) {
         throw new ConfigurationError('CONFIG_INVALID', `Cannot gate: ${broken.length} task file(s) failed to load (${broken.map((b) => b.file).join(', ')}). Fix them and run again.`, { file: broken[0]!.file })
       }
@@ -116,13 +132,21 @@ export class SelfHarnessReporter implements Reporter {
       const policy = flaky.length ? { ...this.settings.policy, ignore: [...new Set([...this.settings.policy.ignore, ...flaky])] } : this.settings.policy
       const verdict = compareRuns(baseline, record, policy)
       log(renderVerdict(verdict, { color: pc.isColorSupported }))
-      await writeFileAtomic(join(dirname(this.settings.recordFile), `${this.settings.harness.name}.verdict.json`), `${JSON.stringify(verdict, null, 2)}\n`)
+      const verdictFile = join(dirname(this.settings.recordFile), `${this.settings.harness.name}.verdict.json`)
+      await writeFileAtomic(verdictFile, `${JSON.stringify(verdict, null, 2)}\n`)
       process.exitCode = verdict.exitCode
+      this.tellWrapper({ recordFile: this.settings.recordFile, verdictFile, baselineFile: this.settings.baseline })
     } catch (error) {
       const message = error instanceof SelfHarnessError ? error.message : `internal error: ${(error as Error)?.stack ?? String(error)}`
       vitest.logger.error(pc.red(`self-harness: ${message}`))
       process.exitCode = exitCodeOf(error)
     }
+  }
+
+  /** Tells a wrapping `self-harness` process where the record and verdict are (for adaptive trials). */
+  private tellWrapper(status: { recordFile: string; verdictFile?: string; baselineFile?: string }): void {
+    const file = process.env.SELF_HARNESS_STATUS_FILE
+    if (file) writeFileSync(file, JSON.stringify({ kind: 'run', ...status }))
   }
 
   /** The `--mine` hand-off: the run's failures become ranked weaknesses beside the record. */

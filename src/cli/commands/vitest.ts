@@ -4,11 +4,15 @@ import { join } from 'node:path'
 import { ConfigurationError } from '../../errors.js'
 import { stringFlag, type ParsedArgs } from '../args.js'
 import { launchVitest } from '../launch-vitest.js'
+import { adaptiveRounds } from './adaptive.js'
+
+/** What the plugin or reporter left in the status file. */
+type Status = { code: string; message: string } | { kind: 'run'; recordFile: string; verdictFile?: string; baselineFile?: string }
 
 /**
- * `self-harness vitest --harness=NAME [--trials=K] [--baseline=FILE] [--no-gate] [vitest flags]`: a thin
- * pass-through that chooses the harness and hands every other flag to vitest. Returns vitest's exit code, or 2
- * when the plugin refused its configuration.
+ * `self-harness vitest --harness=NAME [--trials=K] [--baseline=FILE] [--no-gate] [--fresh] [--retry-errors] [--mine]
+ * [--adaptive[=BUDGET]] [vitest flags]`: a thin pass-through that chooses the harness and hands every other flag
+ * to vitest. Returns vitest's exit code (the gate's when gating), or 2 when the plugin refused its configuration.
  */
 export async function vitestCommand(args: ParsedArgs, cwd: string): Promise<number> {
   const env: Record<string, string> = {}
@@ -27,13 +31,24 @@ export async function vitestCommand(args: ParsedArgs, cwd: string): Promise<numb
   if (args.flags.fresh) env.SELF_HARNESS_FRESH = '1'
   if (args.flags['retry-errors']) env.SELF_HARNESS_RETRY_ERRORS = '1'
   if (args.flags.mine) env.SELF_HARNESS_MINE = '1'
+  const adaptive = args.flags.adaptive
+  const budget = adaptive === undefined ? undefined : adaptive === true ? 40 : Number(adaptive)
+  if (budget !== undefined && !(Number.isInteger(budget) && budget > 0)) {
+    throw new ConfigurationError('USAGE', `Expected \`--adaptive\` to be a positive integer budget of extra task trials, got \`${String(adaptive)}\`.`, { field: 'adaptive' })
+  }
   const statusDir = await mkdtemp(join(tmpdir(), 'self-harness-'))
-  env.SELF_HARNESS_STATUS_FILE = join(statusDir, 'status.json')
+  const statusFile = join(statusDir, 'status.json')
+  env.SELF_HARNESS_STATUS_FILE = statusFile
+  const readStatus = async (): Promise<Status | undefined> => {
+    const text = await readFile(statusFile, 'utf8').catch(() => undefined)
+    return text ? (JSON.parse(text) as Status) : undefined
+  }
   try {
     const { exitCode } = await launchVitest({ cwd, args: args.rest, env })
-    const status = await readFile(env.SELF_HARNESS_STATUS_FILE, 'utf8').catch(() => undefined)
-    if (status) return JSON.parse(status).code === 'NOT_COMPARABLE' ? 3 : 2
-    return exitCode
+    const status = await readStatus()
+    if (status && 'code' in status) return status.code === 'NOT_COMPARABLE' ? 3 : 2
+    if (budget === undefined || !status?.verdictFile || !status.baselineFile) return exitCode
+    return await adaptiveRounds({ cwd, env, vitestArgs: args.rest, status: { recordFile: status.recordFile, verdictFile: status.verdictFile, baselineFile: status.baselineFile }, budget })
   } finally {
     await rm(statusDir, { recursive: true, force: true })
   }

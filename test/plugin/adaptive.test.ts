@@ -1,0 +1,53 @@
+import { readFile, rm } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { execa } from 'execa'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { startSimServer, type SimServer } from '../../fixtures/sim/server.js'
+import { readRecord } from '../../src/record/store.js'
+
+// Adaptive trials through the CLI: one trial per task cannot tell a drop from noise (exit 3); `--adaptive` runs
+// more trials of the disputed task only, on both sides, until the gate can decide.
+
+const project = resolve(import.meta.dirname, '../fixtures/gate-project')
+const cli = resolve(import.meta.dirname, '../../dist/src/cli/bin.js')
+const out = join(project, '.self-harness-adaptive')
+let sim: SimServer
+
+beforeAll(async () => {
+  await rm(out, { recursive: true, force: true })
+  sim = await startSimServer({ solutionsDir: join(project, 'solutions'), seed: 2 })
+})
+afterAll(async () => {
+  await sim?.close()
+  await rm(out, { recursive: true, force: true })
+})
+
+const selfHarness = (args: string[]) =>
+  execa(process.execPath, [cli, ...args], {
+    cwd: project,
+    env: { OPENAI_BASE_URL: sim.url, OPENAI_API_KEY: 'k', SELF_HARNESS_MODEL: 'sim-steady', SELF_HARNESS_OUTPUT_DIR: out, GATE_UNDERPOWERED: 'insufficient-evidence', NO_COLOR: '1' },
+    reject: false,
+    all: true,
+  })
+
+it('turns an undecided drop into a decision by running more trials of that task only', async () => {
+  await selfHarness(['vitest', 'run', '--harness=baseline', '--no-gate'])
+  const baselineFile = join(out, 'committed-baseline.json')
+  expect((await selfHarness(['accept', join(out, 'runs', 'baseline.json'), `--to=${baselineFile}`])).exitCode).toBe(0)
+
+  const plain = await selfHarness(['vitest', 'run', '--harness=breaker', `--baseline=${baselineFile}`])
+  expect(plain.exitCode, plain.all).toBe(3) // one trial each side: the drop cannot be told from noise
+  expect(plain.stdout).toMatch(/INSUFFICIENT EVIDENCE/)
+
+  const adaptive = await selfHarness(['vitest', 'run', '--harness=breaker', `--baseline=${baselineFile}`, '--adaptive=20'])
+  expect(adaptive.exitCode, adaptive.all).toBe(1)
+  expect(adaptive.stdout).toMatch(/self-harness adaptive round 1/)
+  expect(adaptive.stdout).toMatch(/Spent \d+ extra task trial\(s\) of 20/)
+  expect(adaptive.stdout).toMatch(/REGRESSION/)
+  const candidate = await readRecord(join(out, 'runs', 'breaker.json'))
+  const trialsOf = (stem: string) => candidate.tasks.find((t) => t.file.includes(stem))!.trials.length
+  expect(trialsOf('count-lines')).toBeGreaterThanOrEqual(3) // the disputed task got more trials
+  expect(trialsOf('write-note')).toBe(1) // the others did not
+  const committed = JSON.parse(await readFile(baselineFile, 'utf8'))
+  expect(committed.tasks.every((t: { trials: unknown[] }) => t.trials.length === 1)).toBe(true) // never changed
+})
