@@ -10,8 +10,8 @@ import { JournalEntrySchema } from '../record/journal.js'
 import { RunRecordSchema } from '../record/schema.js'
 import { TraceEventSchema } from '../trace/events.js'
 
-// `input` for files people write (defaults may be left out), `output` for files self-harness writes.
-const FORMATS: ReadonlyArray<{ name: string; title: string; schema: z.ZodType; io: 'input' | 'output' }> = [
+/** Every saved format: its schema, and `io` `input` for files people write (defaults left out), `output` for files self-harness writes. */
+export const SAVED_FORMATS: ReadonlyArray<{ name: string; title: string; schema: z.ZodType; io: 'input' | 'output' }> = [
   { name: 'harness', title: 'self-harness harness spec', schema: HarnessSpecSchema, io: 'input' },
   { name: 'run-record', title: 'self-harness run record', schema: RunRecordSchema, io: 'output' },
   { name: 'trace-event', title: 'self-harness trace event (one line of a JSONL trace)', schema: TraceEventSchema, io: 'output' },
@@ -27,7 +27,7 @@ const FORMATS: ReadonlyArray<{ name: string; title: string; schema: z.ZodType; i
 /** JSON Schema of every saved format, by name; `<name>.schema.json` is its file name. Pure. */
 export function jsonSchemas(): Record<string, object> {
   const out: Record<string, object> = {}
-  for (const { name, title, schema, io } of FORMATS) {
+  for (const { name, title, schema, io } of SAVED_FORMATS) {
     const { $schema, ...body } = z.toJSONSchema(schema, { io }) as Record<string, unknown>
     out[name] = { $schema, $id: `self-harness/${name}.schema.json`, title, ...body }
   }
