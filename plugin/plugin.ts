@@ -8,7 +8,7 @@ import { ConfigurationError, SelfHarnessError } from '../src/errors.js'
 import { loadHarness } from '../src/harness/version.js'
 import { resolveGatePolicy } from '../src/gate/policy.js'
 import { validateSandboxMode } from '../src/workspace/sandbox.js'
-import { journalPathFor, readJournal, removeJournal } from '../src/record/journal.js'
+import { dropTruncatedTail, journalPathFor, readJournal, removeJournal } from '../src/record/journal.js'
 import { selectRun, type SelfHarnessOptions } from './options.js'
 import { PROVIDE_KEY, type ProvidedSettings, type TrialMeta } from './provided.js'
 import { readRecord } from '../src/record/store.js'
@@ -45,7 +45,10 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
         if (extend) await keepFinishedTrials(extend, journal.trials, harness.id)
         const resumed = [...journal.trials.values()].reduce((n, list) => n + list.length, 0)
         if (resumed) console.log(`self-harness: resuming an interrupted run: ${resumed} finished trial(s) kept from ${journalFile}`)
-        if (journal.truncatedTail) console.log(`self-harness: the last line of ${journalFile} was cut short by a kill; that trial runs again`)
+        if (journal.truncatedTail) {
+          await dropTruncatedTail(journalFile)
+          console.log(`self-harness: the last line of ${journalFile} was cut short by a kill; that trial runs again`)
+        }
         const settings: ProvidedSettings = {
           harness: { name: harness.name, id: harness.id, file: harness.file, spec: harness.spec },
           // The key stays out of what is handed around unless it was given as an option; workers read the environment.

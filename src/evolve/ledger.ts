@@ -88,23 +88,30 @@ export async function openLedger(file: string): Promise<Ledger> {
   let text = ''
   try {
     text = await readFile(file, 'utf8')
-  } catch {
-    // a new ledger
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new ConfigurationError('RECORD_INVALID', `Cannot read the ledger ${file}: ${(cause as Error).message}`, { cause, file })
+    }
   }
   const lines = text.split('\n')
+  let cutShort = false
   lines.forEach((line, i) => {
     if (!line) return
-    const last = i === lines.length - 1 // no newline after it: cut short by a kill; dropped, its step runs again
+    const last = i === lines.length - 1 // no newline after it: possibly cut short by a kill
     try {
       entries.push(LedgerEntrySchema.parse(JSON.parse(line)))
     } catch (cause) {
-      if (last) return
+      if (last) {
+        cutShort = true // dropped: its step runs again
+        return
+      }
       throw new ConfigurationError('RECORD_INVALID', `Corrupt ledger ${file}: line ${i + 1} is damaged. Move the file away to start over.`, { cause, file, field: `line ${i + 1}` })
     }
   })
   mkdirSync(dirname(file), { recursive: true })
-  // Drop a line cut short by a kill, so what is appended next starts on a line of its own.
-  if (text && !text.endsWith('\n')) writeFileSync(file, text.slice(0, text.lastIndexOf('\n') + 1))
+  // What is appended next must start on a line of its own: drop a line cut short by a kill, or end a whole one.
+  if (cutShort) writeFileSync(file, text.slice(0, text.lastIndexOf('\n') + 1))
+  else if (text && !text.endsWith('\n')) appendFileSync(file, '\n')
   return {
     file,
     entries,

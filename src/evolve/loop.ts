@@ -1,5 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import type { ModelClient } from '../agent/model.js'
 import { applyPatch } from '../harness/patch.js'
 import { harnessId, loadHarness, type HarnessVersion } from '../harness/version.js'
@@ -109,6 +109,7 @@ export async function evolve(options: EvolveOptions): Promise<EvolveResult> {
   const progress = options.onProgress ?? (() => {})
   const client = counting(options.client)
   const ledger = await openLedger(join(options.dir, 'ledger.jsonl'))
+  const { rel, abs } = ledgerPaths(ledger)
   let trialsRun = 0
   /** Trials any loop spends: the baseline run and the sealed report. */
   let sharedTrials = 0
@@ -130,13 +131,13 @@ export async function evolve(options: EvolveOptions): Promise<EvolveResult> {
     const splits = assignSplits(record.tasks.map((t) => t.id), options.splits)
     ledger.append({ kind: 'start', model: client.model, harnessId: options.baseline.id, harnessName: options.baseline.name, trials, splits })
     const results = byId(record, recordFile)
-    ledger.append({ kind: 'baseline', harnessId: options.baseline.id, record: recordFile, summary: summarize(results, splits, results) })
+    ledger.append({ kind: 'baseline', harnessId: options.baseline.id, record: rel(recordFile), summary: summarize(results, splits, results) })
     return { iteration: 0, current: options.baseline, currentFile: options.baseline.file, results, recordFile, splits, instructions: await instructionsOf(record, recordFile) }
   }
   let state: State = (await restore(ledger, options)) ?? (await begin())
   const start = ledger.entries.find((e) => e.kind === 'start')!
   const baselineEntry = ledger.entries.find((e) => e.kind === 'baseline')!
-  const baselineSealed = byId(await readRecord(baselineEntry.record), baselineEntry.record)
+  const baselineSealed = byId(await readRecord(abs(baselineEntry.record)), abs(baselineEntry.record))
   const ids = Object.keys(state.splits)
   const decisionTasks = ids.filter((id) => state.splits[id] !== 'sealed')
   const fragility = new Map<string, number>()
@@ -214,7 +215,7 @@ export async function evolve(options: EvolveOptions): Promise<EvolveResult> {
     await writeFile(file, `${JSON.stringify(version.spec, null, 2)}\n`)
     const recordFile = resolve(options.dir, 'records', `${version.id}.json`)
     await writeRecord(recordFile, buildRecord({ harness: { name: version.name, id: version.id }, model: client.model, trials, tasks: [...results.values()] }))
-    ledger.append({ kind: 'accepted', iteration, harnessId: version.id, parent: s.current.id, file, record: recordFile, proposalIds: chosen.proposals.map((p) => p.id), summary: summarize(results, s.splits) })
+    ledger.append({ kind: 'accepted', iteration, harnessId: version.id, parent: s.current.id, file: rel(file), record: rel(recordFile), proposalIds: chosen.proposals.map((p) => p.id), summary: summarize(results, s.splits) })
     accepted.push({ iteration, harnessId: version.id, parent: s.current.id, file, proposals: chosen.proposals })
     state = { ...s, iteration, current: { ...version, file }, currentFile: file, results, recordFile }
   }
@@ -244,6 +245,18 @@ export async function evolve(options: EvolveOptions): Promise<EvolveResult> {
     modelCalls: client.calls + modelCallsFromRuns,
     ledgerFile: ledger.file,
   }
+}
+
+/** The model the ledger's run is for. */
+function startModel(ledger: Ledger): string {
+  const start = ledger.entries.find((e) => e.kind === 'start')
+  return start?.kind === 'start' ? start.model : 'unknown'
+}
+
+/** Paths in the ledger are relative to its folder, so the folder can move; absolute ones are read as they are. */
+function ledgerPaths(ledger: Ledger): { rel: (path: string) => string; abs: (path: string) => string } {
+  const base = dirname(ledger.file)
+  return { rel: (path) => relative(base, path), abs: (path) => resolve(base, path) }
 }
 
 /** Weaknesses tried in at least two iterations before this one, none of whose proposals was accepted. */
@@ -318,21 +331,22 @@ async function proposeOrReuse(ledger: Ledger, iteration: number, weakness: Weakn
 
 async function validateOrReuse(ledger: Ledger, iteration: number, proposalIds: string[], candidate: HarnessVersion, input: Parameters<typeof validateCandidate>[0], dir: string): Promise<Validation> {
   const key = proposalIds.join('+')
+  const { rel, abs } = ledgerPaths(ledger)
   const done = ledger.entries.find((e) => e.kind === 'validation' && e.iteration === iteration && e.proposalIds.join('+') === key)
   if (done && done.kind === 'validation') {
-    const results = done.record ? byId(await readRecord(done.record), done.record) : undefined
+    const results = done.record ? byId(await readRecord(abs(done.record)), abs(done.record)) : undefined
     return { accepted: done.accepted, reason: done.reason, regressions: done.regressions, fixes: done.fixes, targetFixed: done.targetFixed, trialsRun: 0, trialsReused: done.trialsRun + done.trialsReused, stoppedEarly: done.stoppedEarly, results, recordFiles: [] }
   }
   const validation = await validateCandidate(input)
   let record: string | undefined
   if (validation.accepted && validation.results) {
     record = resolve(dir, 'records', `candidate-${candidate.id}.json`)
-    await writeRecord(record, buildRecord({ harness: { name: candidate.name, id: candidate.id }, model: ledger.entries.find((e) => e.kind === 'start')?.kind === 'start' ? (ledger.entries.find((e) => e.kind === 'start') as { model: string }).model : 'unknown', trials: input.trials, tasks: [...validation.results.values()] }))
+    await writeRecord(record, buildRecord({ harness: { name: candidate.name, id: candidate.id }, model: startModel(ledger), trials: input.trials, tasks: [...validation.results.values()] }))
   }
   ledger.append({
     kind: 'validation', iteration, proposalIds, harnessId: candidate.id, accepted: validation.accepted, reason: validation.reason,
     regressions: validation.regressions, fixes: validation.fixes, targetFixed: validation.targetFixed, trialsRun: validation.trialsRun,
-    trialsReused: validation.trialsReused, stoppedEarly: validation.stoppedEarly, ...(record ? { record } : {}),
+    trialsReused: validation.trialsReused, stoppedEarly: validation.stoppedEarly, ...(record ? { record: rel(record) } : {}),
   })
   return validation
 }
@@ -368,8 +382,9 @@ function mergeWinners(current: HarnessVersion, winners: Array<{ proposals: Propo
 function acceptedFromLedger(ledger: Ledger): AcceptedStep[] {
   const proposals = new Map<string, Proposal>()
   for (const e of ledger.entries) if (e.kind === 'proposal' && e.proposal && !e.refused) proposals.set(String(e.proposal.id), e.proposal as unknown as Proposal)
+  const { abs } = ledgerPaths(ledger)
   return ledger.entries.flatMap((e) =>
-    e.kind === 'accepted' ? [{ iteration: e.iteration, harnessId: e.harnessId, parent: e.parent, file: e.file, proposals: e.proposalIds.flatMap((id) => proposals.get(id) ?? []) }] : [],
+    e.kind === 'accepted' ? [{ iteration: e.iteration, harnessId: e.harnessId, parent: e.parent, file: abs(e.file), proposals: e.proposalIds.flatMap((id) => proposals.get(id) ?? []) }] : [],
   )
 }
 
@@ -384,18 +399,19 @@ async function restore(ledger: Ledger, options: EvolveOptions): Promise<State | 
   }
   const lastAccepted = ledger.entries.findLast((e) => e.kind === 'accepted')
   const lastIteration = ledger.entries.findLast((e) => e.kind === 'iteration')
-  const recordFile = lastAccepted?.kind === 'accepted' ? lastAccepted.record : baseline.record
+  const { abs } = ledgerPaths(ledger)
+  const recordFile = abs(lastAccepted?.kind === 'accepted' ? lastAccepted.record : baseline.record)
   const record = await readRecord(recordFile)
   let current = options.baseline
   let currentFile = options.baseline.file
   if (lastAccepted?.kind === 'accepted') {
-    const file = lastAccepted.file
+    const file = abs(lastAccepted.file)
     current = await loadHarness(file.replace(/^.*\//, '').replace(/\.json$/, ''), dirname(file))
     currentFile = file
   }
   // An iteration that accepted something is complete; one that did not is resumed from its ledger entries.
   const completed = lastAccepted?.kind === 'accepted' ? lastAccepted.iteration : 0
   const iteration = lastIteration?.kind === 'iteration' && lastIteration.iteration > completed ? lastIteration.iteration - 1 : completed
-  const baselineRecord = await readRecord(baseline.record)
-  return { iteration, current, currentFile, results: byId(record, recordFile), recordFile, splits: start.splits, instructions: await instructionsOf(baselineRecord, baseline.record) }
+  const baselineRecord = await readRecord(abs(baseline.record))
+  return { iteration, current, currentFile, results: byId(record, recordFile), recordFile, splits: start.splits, instructions: await instructionsOf(baselineRecord, abs(baseline.record)) }
 }

@@ -1,5 +1,5 @@
 import { appendFileSync } from 'node:fs'
-import { readFile, rm } from 'node:fs/promises'
+import { readFile, rm, truncate } from 'node:fs/promises'
 import { z } from 'zod'
 import { ConfigurationError } from '../errors.js'
 import { TrialSchema, type Trial } from './schema.js'
@@ -38,8 +38,9 @@ export async function readJournal(file: string, match: { harnessId: string; mode
   let text: string
   try {
     text = await readFile(file, 'utf8')
-  } catch {
-    return { trials, truncatedTail: false, foreign: 0 }
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return { trials, truncatedTail: false, foreign: 0 }
+    throw new ConfigurationError('RECORD_INVALID', `Cannot read the journal ${file}: ${(cause as Error).message}`, { cause, file })
   }
   const lines = text.split('\n')
   const endsClean = text.endsWith('\n') || text === ''
@@ -73,6 +74,12 @@ export async function readJournal(file: string, match: { harnessId: string; mode
   }
   for (const list of trials.values()) list.sort((a, b) => a.index - b.index)
   return { trials, truncatedTail, foreign }
+}
+
+/** Cuts a line left unfinished by a kill off the end of a journal, so the next entry starts on a line of its own. */
+export async function dropTruncatedTail(file: string): Promise<void> {
+  const text = await readFile(file, 'utf8')
+  if (!text.endsWith('\n')) await truncate(file, Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1)))
 }
 
 /** Removes a journal once its trials are safe in a record. */

@@ -5,7 +5,12 @@ import { TraceEventSchema, type TraceEvent } from './events.js'
 
 /** Reads and validates a JSONL trace; a bad line is reported with its line number, never skipped silently. */
 export async function readTrace(file: string): Promise<TraceEvent[]> {
-  const text = await readFile(file, 'utf8')
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (cause) {
+    throw new ConfigurationError('RECORD_NOT_FOUND', `Cannot read the trace ${file}: ${(cause as Error).message}`, { cause, file })
+  }
   return parseTrace(text, file)
 }
 

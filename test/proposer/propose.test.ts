@@ -41,7 +41,7 @@ describe('proposeEdits', () => {
     expect(text).toMatch(/- tasks\/git-commit-readme\.test\.ts > commits a new README/)
     const surface = JSON.parse(/```json\n([\s\S]*?)```/.exec(text.slice(text.indexOf(SURFACE_HEADING)))![1]!)
     expect(Object.keys(surface).sort()).toEqual(['context', 'finalChecks', 'limits', 'maxFinishRejections', 'planning', 'rules', 'systemPrompt', 'tools'])
-    expect(surface.limits).toEqual({ maxTurns: 20, commandTimeoutMs: 3000, toolResultMaxChars: 4000 })
+    expect(surface.limits).toEqual({ maxTurns: 20, commandTimeoutMs: 1500, toolResultMaxChars: 4000 })
     expect(surface.tools.shell).not.toHaveProperty('enabled')
   })
 
