@@ -1,9 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { pathToFileURL } from 'node:url'
-import { miningReport, mineFailures, type MiningResult } from 'self-harness'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { miningReport, mineFailures } from 'self-harness'
 
 /** One measured mining run. */
 export interface Row {
@@ -12,14 +14,14 @@ export interface Row {
   mode: string
   /** Size of the trace files, in MiB. */
   dataMB: number
-  /** Wall time of `mineFailures` (the best of the repeats). */
+  /** Wall time of `mineFailures` in a fresh process (the best of the repeats). */
   ms: number
-  /** CPU time of the process (all threads) in that run. */
+  /** CPU time of that process (all threads) during the call. */
   cpuMs: number
   tracesPerSec: number
-  /** Peak resident set of the process (worker threads included) during the run, in MiB. */
+  /** Peak resident set of that process (worker threads included), in MiB. */
   peakRssMB: number
-  /** Peak heap in use on the main thread during the run, in MiB. */
+  /** Peak heap in use on its main thread during the call, in MiB. */
   peakHeapMB: number
   weaknesses: number
   /** The run found the same report as the one-thread run. */
@@ -36,7 +38,22 @@ export interface BenchMinerOptions {
   repeats?: number
 }
 
-/** Times `mineFailures` on N synthetic failure traces on disk, in one thread and with worker threads. */
+/** What one measuring process reports. */
+interface Measured {
+  ms: number
+  cpuMs: number
+  peakRssMB: number
+  peakHeapMB: number
+  weaknesses: number
+  threads: number
+  /** Hash of the saved report, to check both modes agree. */
+  report: string
+}
+
+/**
+ * Times `mineFailures` on N synthetic failure traces on disk, in one thread and with worker threads. Each run is a
+ * fresh process, as a command is: the JIT warms up from cold in every thread, and peak memory is that run's own.
+ */
 export async function benchMiner(sizes: number[], options: BenchMinerOptions = {}): Promise<Row[]> {
   const workers = options.workers ?? 2
   const rows: Row[] = []
@@ -44,16 +61,17 @@ export async function benchMiner(sizes: number[], options: BenchMinerOptions = {
     const dir = mkdtempSync(join(tmpdir(), 'self-harness-miner-bench-'))
     try {
       const { failures, tasks, bytes } = writeSyntheticTraces(dir, size, options.seed ?? 7)
-      const dataMB = round(bytes / 2 ** 20)
+      const jobsFile = join(dir, 'jobs.json')
+      writeFileSync(jobsFile, JSON.stringify(failures))
       let one: Measured | undefined
       let many: Measured | undefined
       for (let r = 0; r < (options.repeats ?? 2); r++) {
-        one = fastest(one, await measure(() => mineFailures({ failures, totalTasks: tasks, workers: 0 })))
-        many = fastest(many, await measure(() => mineFailures({ failures, totalTasks: tasks, workers, workerThreshold: 0 })))
+        one = fastest(one, await measureInChild(jobsFile, tasks, 0))
+        many = fastest(many, await measureInChild(jobsFile, tasks, workers))
       }
-      const same = JSON.stringify(miningReport(many!.result)) === JSON.stringify(miningReport(one!.result))
+      const dataMB = round(bytes / 2 ** 20)
       rows.push(row(size, '1 thread', dataMB, one!, true))
-      rows.push(row(size, many!.result.threads ? `${many!.result.threads} workers` : '1 thread (no worker)', dataMB, many!, same))
+      rows.push(row(size, many!.threads ? `${many!.threads} workers` : '1 thread (no worker)', dataMB, many!, many!.report === one!.report))
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
@@ -61,35 +79,38 @@ export async function benchMiner(sizes: number[], options: BenchMinerOptions = {
   return rows
 }
 
-interface Measured {
-  result: MiningResult
-  ms: number
-  cpuMs: number
-  peakRss: number
-  peakHeap: number
+function measureInChild(jobsFile: string, totalTasks: number, workers: number): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const args = [fileURLToPath(import.meta.url), '--measure', jobsFile, String(totalTasks), String(workers)]
+    execFile(process.execPath, args, { maxBuffer: 1 << 20 }, (error, stdout) => {
+      if (error) reject(error)
+      else resolve(JSON.parse(stdout) as Measured)
+    })
+  })
 }
 
-async function measure(run: () => Promise<MiningResult>): Promise<Measured> {
-  collect()
-  let peakRss = 0
+/** The measuring process: mines the jobs once and prints what it measured as JSON. */
+async function measure(jobsFile: string, totalTasks: number, workers: number): Promise<void> {
+  const failures = JSON.parse(readFileSync(jobsFile, 'utf8')) as Array<{ taskId: string; trial: number; tracePath: string }>
   let peakHeap = 0
-  const sample = () => {
-    const usage = process.memoryUsage()
-    peakRss = Math.max(peakRss, usage.rss)
-    peakHeap = Math.max(peakHeap, usage.heapUsed)
-  }
-  const timer = setInterval(sample, 20)
+  const timer = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 20)
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
-  try {
-    const result = await run()
-    const ms = performance.now() - t0
-    const cpu = process.cpuUsage(cpu0)
-    sample()
-    return { result, ms, cpuMs: (cpu.user + cpu.system) / 1000, peakRss, peakHeap }
-  } finally {
-    clearInterval(timer)
+  const result = await mineFailures({ failures, totalTasks, workers, workerThreshold: 0 })
+  const ms = performance.now() - t0
+  const cpu = process.cpuUsage(cpu0)
+  clearInterval(timer)
+  peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)
+  const measured: Measured = {
+    ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    peakHeapMB: peakHeap / 2 ** 20,
+    weaknesses: result.weaknesses.length,
+    threads: result.threads,
+    report: createHash('sha256').update(JSON.stringify(miningReport(result))).digest('hex'),
   }
+  process.stdout.write(JSON.stringify(measured))
 }
 
 const fastest = (best: Measured | undefined, next: Measured): Measured => (best && best.ms <= next.ms ? best : next)
@@ -102,9 +123,9 @@ function row(traces: number, mode: string, dataMB: number, m: Measured, same: bo
     ms: Math.round(m.ms),
     cpuMs: Math.round(m.cpuMs),
     tracesPerSec: Math.round(traces / (m.ms / 1000)),
-    peakRssMB: round(m.peakRss / 2 ** 20),
-    peakHeapMB: round(m.peakHeap / 2 ** 20),
-    weaknesses: m.result.weaknesses.length,
+    peakRssMB: round(m.peakRssMB),
+    peakHeapMB: round(m.peakHeapMB),
+    weaknesses: m.weaknesses,
     sameAsOneThread: same,
   }
 }
@@ -235,19 +256,19 @@ function traceText(taskId: string, trial: number, steps: Step[], failure: Failur
   return lines.map((line) => JSON.stringify(line)).join('\n') + '\n'
 }
 
-function collect(): void {
-  const gc = (globalThis as { gc?: () => void }).gc
-  if (gc) gc()
-}
-
 function round(x: number): number {
   return Math.round(x * 10) / 10
 }
 
 async function main(): Promise<void> {
+  const at = process.argv.indexOf('--measure')
+  if (at > 0) {
+    const [jobsFile, totalTasks, workers] = process.argv.slice(at + 1)
+    return measure(jobsFile!, Number(totalTasks), Number(workers))
+  }
   const large = process.argv.includes('--large')
   const sizes = large ? [10_000, 100_000] : [10_000]
-  console.log(`miner: mineFailures on synthetic failure traces (8 patterns + 5% noise), one thread vs worker threads${large ? '' : ' (add --large for 100k)'}`)
+  console.log(`miner: mineFailures on synthetic failure traces (8 patterns + 5% noise), one thread vs worker threads, each run a fresh process${large ? '' : ' (add --large for 100k)'}`)
   console.table(await benchMiner(sizes))
 }
 

@@ -1,10 +1,11 @@
-import { writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import pc from 'picocolors'
 import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node'
 import { ConfigurationError, NotComparableError, SelfHarnessError } from '../src/errors.js'
 import type { ResolvedModelOptions } from '../src/agent/model.js'
 import type { GatePolicy } from '../src/gate/policy.js'
+import type { Verdict } from '../src/gate/verdict.js'
 import type { RunRecord } from '../src/record/schema.js'
 import { readFlakeHistory, tooFlakyToBlock, updateFlakeHistory, writeFlakeHistory } from '../src/record/flake-history.js'
 import { verifyRecordHarness } from '../src/record/integrity.js'
@@ -94,6 +95,14 @@ export class SelfHarnessReporter implements Reporter {
       for (const file of broken) {
         vitest.logger.error(pc.red(`self-harness: task file ${file.file} failed to load: ${file.message}`))
       }
+      // Watch mode re-runs only the files that changed: the record keeps the other tasks' last results.
+      if (vitest.config.watch && existsSync(this.settings.recordFile)) {
+        const last = await readRecord(this.settings.recordFile).catch(() => undefined)
+        if (last && last.harness.id === this.settings.harness.id && last.model === this.settings.model) {
+          const ran = new Set(tasks.map((t) => t.id))
+          tasks.push(...last.tasks.filter((t) => !ran.has(t.id)))
+        }
+      }
       if (this.settings.extend) {
         const ran = new Set(tasks.map((t) => t.id))
         const previous = await readRecord(this.settings.extend)
@@ -135,12 +144,23 @@ export class SelfHarnessReporter implements Reporter {
       const verdictFile = join(dirname(this.settings.recordFile), `${this.settings.harness.name}.verdict.json`)
       await writeFileAtomic(verdictFile, `${JSON.stringify(verdict, null, 2)}\n`)
       process.exitCode = verdict.exitCode
+      if (process.env.GITHUB_ACTIONS === 'true') await this.reportToGitHub(verdict, baseline, record)
       this.tellWrapper({ recordFile: this.settings.recordFile, verdictFile, baselineFile: this.settings.baseline })
     } catch (error) {
       const message = error instanceof SelfHarnessError ? error.message : `internal error: ${(error as Error)?.stack ?? String(error)}`
       vitest.logger.error(pc.red(`self-harness: ${message}`))
       process.exitCode = exitCodeOf(error)
     }
+  }
+
+  /** In GitHub Actions: the verdict in the step summary and an error annotation on each regressing task's file. */
+  private async reportToGitHub(verdict: Verdict, baseline: RunRecord, candidate: RunRecord): Promise<void> {
+    const { renderVerdictMarkdown, githubAnnotations } = await import('../src/report/markdown.js')
+    const summary = process.env.GITHUB_STEP_SUMMARY
+    if (summary) appendFileSync(summary, renderVerdictMarkdown(verdict, { baseline, candidate }))
+    const root = this.vitest!.config.root
+    const workspace = process.env.GITHUB_WORKSPACE ?? root
+    for (const line of githubAnnotations(verdict, (e) => relative(workspace, resolve(root, e.file)))) process.stdout.write(`${line}\n`)
   }
 
   /** Tells a wrapping `self-harness` process where the record and verdict are (for adaptive trials). */

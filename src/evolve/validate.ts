@@ -101,7 +101,13 @@ export async function validateCandidate(input: ValidateInput): Promise<Validatio
   // first failure, which is a certain regression.
   await runPhase(passing, 'regress', trials === 1)
   const errorsLeft = await retryErrors(passing.filter((id) => results.has(id)), 'regress')
-  const regressions = findRegressions(passing.filter((id) => results.has(id)), current, results, candidate, trials)
+  let regressions = findRegressions(passing.filter((id) => results.has(id)), current, results, candidate, trials)
+  // A bail on an error (not a regression) left tasks out: once the retry cleared it, run what was left.
+  const leftOut = () => passing.filter((id) => !results.has(id))
+  if (!regressions.length && !errorsLeft.length && leftOut().length) {
+    await runPhase(leftOut(), 'regress-rest', trials === 1)
+    regressions = findRegressions(passing.filter((id) => results.has(id)), current, results, candidate, trials)
+  }
   const ranAll = passing.every((id) => results.has(id))
   if (regressions.length) {
     return finish({ accepted: false, reason: `${regressions.length} task(s) that passed now fail`, regressions, targetFixed, stoppedEarly: !ranAll || others.length > 0 })
@@ -118,6 +124,14 @@ export async function validateCandidate(input: ValidateInput): Promise<Validatio
   const complete = new Map(results)
   const base = { regressions: [], fixes, targetFixed, results: complete }
   if (fixErrors.length) return finish({ ...base, accepted: false, reason: `infrastructure errors left after a retry on ${fixErrors.length} task(s)` })
+  // Net gain over every decision task: drops too small to count as regressions still count against the gain.
+  const passRate = (task: TaskRecord | undefined) => {
+    const valid = task?.trials.filter((t) => t.outcome !== 'error') ?? []
+    return valid.length ? valid.filter((t) => t.outcome === 'pass').length / valid.length : 0
+  }
+  const before = decisionTasks.reduce((n, id) => n + passRate(current.get(id)), 0)
+  const after = decisionTasks.reduce((n, id) => n + passRate(complete.get(id)), 0)
+  if (!(after > before)) return finish({ ...base, accepted: false, reason: `no net gain: summed pass rate ${before.toFixed(2)} -> ${after.toFixed(2)}` })
   return finish({ ...base, accepted: true, reason: `${fixes.length} task(s) fixed, ${targetFixed.length} of them showing the target weakness, no regression` })
 }
 

@@ -201,6 +201,15 @@ describe('validateCandidate', () => {
       expect(runner.ran).toContain('b')
       expect(v).toMatchObject({ accepted: true, regressions: [], targetFixed: ['target'] })
     })
+
+    it('retries an error among the passing tasks left out by a bail, as it does everywhere else', async () => {
+      const runner = scriptedRunner({ target: ['p'], a: ['e', 'p'], b: ['e', 'p'], c: ['p'] })
+      const tasks = [task('target', 'f'), task('a', 'p', 9), task('b', 'p', 5), task('c', 'p', 1)]
+      const v = await validateCandidate(inputFor(runner, tasks, ['target']))
+      expect(runner.ran.filter((id) => id === 'b')).toHaveLength(2)
+      expect(runner.ran).toContain('c')
+      expect(v).toMatchObject({ accepted: true, regressions: [], targetFixed: ['target'] })
+    })
   })
 
   describe('with more than one trial', () => {

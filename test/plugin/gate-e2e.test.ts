@@ -87,6 +87,22 @@ describe('a task suite run under harness versions and gated', () => {
     expect(verdict.regressions.join()).toContain('count-lines')
   })
 
+  it('writes a step summary and annotates the regressing task file in GitHub Actions', async () => {
+    const summary = join(out, 'step-summary.md')
+    const run = await execa(process.execPath, [cli, 'vitest', 'run', '--harness=breaker', `--baseline=${join(out, 'baseline.json')}`], {
+      cwd: project,
+      env: { ...env, GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: resolve(project, '../../..') },
+      reject: false,
+      all: true,
+    })
+    expect(run.exitCode, run.all).toBe(1)
+    const markdown = await readFile(summary, 'utf8')
+    expect(markdown).toContain('## self-harness: Blocked: regression (exit 1)')
+    expect(markdown).toMatch(/### Regressions \(1\)[\s\S]*count-lines[\s\S]*\| 1\/1 \| 0\/1 \|/)
+    expect(markdown).toMatch(/Tokens [\d,]+ -> [\d,]+/)
+    expect(run.stdout).toContain('::error file=test/fixtures/gate-project/tasks/count-lines.test.ts,title=self-harness regression::')
+  })
+
   it('refuses a record whose harness file changed after it was written (exit 3)', async () => {
     const dir = join(out, 'changed-harnesses')
     await mkdir(dir, { recursive: true })
