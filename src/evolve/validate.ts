@@ -99,14 +99,18 @@ export async function validateCandidate(input: ValidateInput): Promise<Validatio
 
   // Only tasks that pass now can regress: the most fragile run first, and with one trial the run stops at the
   // first failure, which is a certain regression.
-  await runPhase(passing, 'regress', trials === 1)
-  const errorsLeft = await retryErrors(passing.filter((id) => results.has(id)), 'regress')
-  let regressions = findRegressions(passing.filter((id) => results.has(id)), current, results, candidate, trials)
-  // A bail on an error (not a regression) left tasks out: once the retry cleared it, run what was left.
-  const leftOut = () => passing.filter((id) => !results.has(id))
-  if (!regressions.length && !errorsLeft.length && leftOut().length) {
-    await runPhase(leftOut(), 'regress-rest', trials === 1)
+  // A bail stopped by an error (not a regression) leaves tasks out: once a retry clears the error, what was left
+  // runs, round after round, until every passing task has run, a regression shows, or an error stays.
+  let regressions: string[] = []
+  let errorsLeft: string[] = []
+  for (let round = 0; ; round++) {
+    const todo = passing.filter((id) => !results.has(id))
+    if (!todo.length) break
+    await runPhase(todo, round ? `regress-${round}` : 'regress', trials === 1)
+    const ran = todo.filter((id) => results.has(id))
+    errorsLeft = await retryErrors(ran, round ? `regress-${round}` : 'regress')
     regressions = findRegressions(passing.filter((id) => results.has(id)), current, results, candidate, trials)
+    if (regressions.length || errorsLeft.length || !ran.length) break
   }
   const ranAll = passing.every((id) => results.has(id))
   if (regressions.length) {

@@ -48,6 +48,18 @@ describe.skipIf(!ready)('vitest 5 on Node 22', () => {
     expect(record.tasks.find((t) => t.file.includes('commit-file'))!.trials.every((t) => t.outcome === 'fail')).toBe(true)
   })
 
+  it('merges three shards into the record of an unsharded run', async () => {
+    const blobs = join(project, '.vitest-reports')
+    for (const i of [1, 2, 3]) await selfHarness(['vitest', 'run', '--harness=baseline', '--no-gate', `--shard=${i}/3`, '--reporter=blob', `--outputFile=${join(blobs, `blob-${i}.json`)}`])
+    const whole = RunRecordSchema.parse(JSON.parse(await readFile(join(project, '.self-harness', 'runs', 'baseline.json'), 'utf8')))
+    await rm(join(project, '.self-harness', 'runs', 'baseline.json'))
+    const merged = await selfHarness(['vitest', 'run', '--harness=baseline', '--no-gate', `--merge-reports=${blobs}`])
+    expect(merged.all).toContain('self-harness baseline')
+    const record = RunRecordSchema.parse(JSON.parse(await readFile(join(project, '.self-harness', 'runs', 'baseline.json'), 'utf8')))
+    expect(record.tasks.map((t) => t.id)).toEqual(whole.tasks.map((t) => t.id))
+    expect(record.taskSetHash).toBe(whole.taskSetHash)
+  })
+
   it('gates: a fix is accepted (0) and a regression blocked (1)', async () => {
     expect((await selfHarness(['vitest', 'run', '--harness=baseline', '--no-gate'])).exitCode).toBe(1)
     const accepted = await selfHarness(['accept', '.self-harness/runs/baseline.json', '--to=baseline.record.json'])
