@@ -14,6 +14,7 @@ Usage:
   self-harness propose <record> [--harness=NAME] [--weakness=ID] [--json]
   self-harness evolve [--harness=baseline] [--trials=1] [--max-iterations=5] [--dir=DIR] [--json]
   self-harness schemas [--out=schemas]
+  self-harness report <candidate-record> [--baseline=REC] [--verdict=FILE] [--weaknesses=FILE] [--ledger=FILE] [--out=report.html]
 
 Exit codes: 0 accepted / no regression, 1 regression or no net gain, 2 usage or configuration error,
 3 not comparable or not enough evidence.`
@@ -42,6 +43,8 @@ export async function main(argv: readonly string[], cwd = process.cwd()): Promis
         return await (await import('./commands/evolve.js')).evolveCommand(args, cwd, out)
       case 'schemas':
         return await (await import('./commands/schemas.js')).schemasCommand(args, cwd, out)
+      case 'report':
+        return await (await import('./commands/report.js')).reportCommand(args, cwd, out)
       case undefined:
       case 'help':
       case '--help':

@@ -1,9 +1,9 @@
-import { chown, mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises'
+import { chown, mkdir, mkdtemp, open, readFile, realpath, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { ConfigurationError } from '../errors.js'
 import { execCommand, type ExecOptions, type ExecResult } from './exec.js'
-import { assertReachable, defaultRunAs, handOver, isOtherUser } from './run-as.js'
+import { assertReachable, defaultRunAs, handOver, isOtherUser, ownsAnything, selfUser } from './run-as.js'
 import { resolveSandbox, type SandboxResolution } from './sandbox.js'
 
 /** One trial's private directory and the way to run commands in it. */
@@ -67,8 +67,19 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
   }
   const defaults: ExecOptions = { ...options.exec, sandbox: sandbox.mode === 'bwrap' ? 'bwrap' : 'none', runAs }
   // Files the runner put in the workspace (by any means) are given to the command user before the first
-  // command; later ones written through `write`, or announced with `handOver`, before the next.
-  let dirty = otherUser
+  // command; later ones written through `write`, or announced with `handOver`, before the next. `scan` looks first
+  // (a fresh workspace usually holds nothing of the runner's: no `chown` process then); `give` runs `chown` at once.
+  let pending: 'none' | 'scan' | 'give' = otherUser ? 'scan' : 'none'
+  const giveAway = async (): Promise<void> => {
+    const mode = pending
+    pending = 'none'
+    try {
+      if (mode === 'give' || (await ownsAnything([path, home], selfUser().uid))) await handOver([path, home], runAs)
+    } catch (error) {
+      pending = mode
+      throw error
+    }
+  }
 
   const lexical = (file: string): string => {
     const full = isAbsolute(file) ? resolve(file) : resolve(path, file)
@@ -92,23 +103,24 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
     path,
     sandbox,
     async exec(command, opts) {
-      if (dirty) {
-        dirty = false
-        await handOver([path, home], runAs).catch((error: unknown) => {
-          dirty = true
-          throw error
-        })
-      }
+      if (pending !== 'none') await giveAway()
       const env = { ...options.exec?.env, ...opts?.env }
       return execCommand(command, { ...defaults, ...opts, env, cwd: path, home, tmpDir: tmp })
     },
     read: async (file) => readFile(await checked(file), 'utf8'),
     async write(file, content) {
       const full = await checked(file)
-      await mkdir(dirname(full), { recursive: true })
+      const made = await mkdir(dirname(full), { recursive: true })
       await checked(file)
-      await writeFile(full, content)
-      dirty = otherUser
+      const handle = await open(full, 'w')
+      try {
+        await handle.writeFile(content)
+        // The file itself changes hands through its descriptor; new parent directories wait for `chown -R`.
+        if (otherUser) await handle.chown(runAs.uid, runAs.gid)
+      } finally {
+        await handle.close()
+      }
+      if (otherUser && made !== undefined) pending = 'give'
     },
     async exists(file) {
       try {
@@ -120,7 +132,7 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
     },
     resolve: lexical,
     handOver() {
-      dirty = otherUser
+      if (otherUser) pending = 'give'
     },
     dispose: () => rm(trialDir, { recursive: true, force: true }),
   }

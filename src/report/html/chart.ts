@@ -24,7 +24,7 @@ export function chartSeries(lineage: Lineage): { validation: ChartPoint[]; seale
 
 const W = 640
 const H = 260
-const PAD = { left: 48, right: 24, top: 20, bottom: 40 }
+const PAD = { left: 48, right: 28, top: 36, bottom: 40 }
 
 /** An inline SVG line chart of the validation and sealed pass rates per iteration. */
 export function passRateChart(lineage: Lineage): string {
@@ -63,7 +63,7 @@ export function passRateChart(lineage: Lineage): string {
   series(validation, 'validation')
   series(sealed, 'sealed')
   const legend =
-    `<g class="legend" transform="translate(${PAD.left + 8},${PAD.top + 4})">` +
+    `<g class="legend" transform="translate(${PAD.left},6)">` +
     `<rect class="swatch validation" width="12" height="4" y="4"/><text x="18" y="10">validation</text>` +
     `<rect class="swatch sealed" width="12" height="4" x="100" y="4"/><text x="118" y="10">sealed</text></g>`
   const title = `Pass rate per iteration: validation ${validation.map((p) => percent(rateOf(p.count))).join(' → ') || 'none'}; sealed ${sealed.map((p) => percent(rateOf(p.count))).join(' → ') || 'none'}`

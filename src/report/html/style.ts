@@ -4,7 +4,7 @@ export const REPORT_CSS = `
 --warn:#a15c00;--warn-bg:#fff4e0;--accent:#2f5bd3;--mono:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace}
 *{box-sizing:border-box}
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg)}
-a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
+a,.link{color:var(--accent);text-decoration:none;cursor:pointer}a:hover,.link:hover{text-decoration:underline}
 code,pre{font-family:var(--mono);font-size:12.5px}
 pre{white-space:pre-wrap;word-break:break-word;margin:0}
 h1{font-size:18px;margin:0}h2{font-size:16px;margin:24px 0 8px}h3{font-size:14px;margin:12px 0 6px}h4{font-size:13px;margin:10px 0 4px}
@@ -36,7 +36,7 @@ th{font-size:12px;color:var(--dim);font-weight:600;background:#fafbfc}
 .lists{display:grid;grid-template-columns:repeat(auto-fill,minmax(380px,1fr));gap:12px;margin-top:12px}
 .list,.card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 14px}
 .list h3{margin-top:0}.list.bad h3{color:var(--bad)}.list.good h3{color:var(--good)}.list.warn h3{color:var(--warn)}
-.list ul,.passset ul{margin:0;padding-left:18px}.list li{margin:2px 0;word-break:break-word}
+.list ul,.passset ul{margin:0;padding-left:18px;max-height:24em;overflow:auto}.list li{margin:2px 0;word-break:break-word}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(380px,1fr));gap:12px}
 .run dl{display:grid;grid-template-columns:110px 1fr;gap:2px 10px;margin:0}.run dt{color:var(--dim)}.run dd{margin:0;word-break:break-word}
 .passset{display:grid;grid-template-columns:1fr 1fr;gap:12px}

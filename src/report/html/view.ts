@@ -138,8 +138,12 @@ export function buildView(data: ReportData): BuiltView {
   for (const task of data.candidate.tasks) addTask(task, task, baselineTasks.get(task.id))
   for (const task of removed) addTask(task, undefined, task)
 
-  const rank = (change: string) => (ORDER.includes(change) ? ORDER.indexOf(change) : ORDER.length)
-  tasks.sort((a, b) => rank(a.change) - rank(b.change) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  // A task whose pass set flipped comes right after the verdict's decided changes, whatever its label.
+  const rank = (task: TaskView) => {
+    const at = ORDER.includes(task.change) ? ORDER.indexOf(task.change) : ORDER.length
+    return task.flip !== undefined ? Math.min(at, ORDER.indexOf('gained') + 0.5) : at
+  }
+  tasks.sort((a, b) => rank(a) - rank(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 
   const passSet: ReportView['passSet'] = { both: 0, neither: 0, baselineOnly: [], candidateOnly: [] }
   if (data.baseline) {
