@@ -26,6 +26,8 @@ export interface SelfHarnessOptions {
   sandbox?: 'auto' | 'bwrap' | 'none'
   /** Names of the runner's environment variables that commands may see (none by default). @default [] */
   envAllow?: string[]
+  /** Write the self-contained HTML report beside the record after each run. @default false */
+  report?: boolean
 }
 
 /** The harness selection and run settings after the command line, environment and options are combined. */
@@ -40,6 +42,8 @@ export interface RunSelection {
   retryErrors: boolean
   /** After the record is written, mine its failures into ranked weaknesses (`--mine`). */
   mine: boolean
+  /** Write the HTML report beside the record (`--report`). */
+  report: boolean
 }
 
 /** Reads `--name=value` or `--name value` after a `--` separator. */
@@ -72,5 +76,6 @@ export function selectRun(argv: readonly string[], env: NodeJS.ProcessEnv, optio
   const fresh = env.SELF_HARNESS_FRESH === '1' || passed.includes('--fresh')
   const retryErrors = env.SELF_HARNESS_RETRY_ERRORS === '1' || passed.includes('--retry-errors')
   const mine = env.SELF_HARNESS_MINE === '1' || passed.includes('--mine')
-  return { harness, trials, baseline: baseline || undefined, gate: gate && Boolean(baseline), fresh, retryErrors, mine }
+  const report = env.SELF_HARNESS_REPORT === '1' || passed.includes('--report') || Boolean(options.report)
+  return { harness, trials, baseline: baseline || undefined, gate: gate && Boolean(baseline), fresh, retryErrors, mine, report }
 }

@@ -76,6 +76,7 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
           flakeDir: resolve(outputDir, 'flakes'),
           mine: selection.mine ? { ...model, apiKey: options.model?.apiKey ?? '' } : false,
           extend,
+          report: selection.report,
         })
         return { test: { runner: RUNNER, provide: { [PROVIDE_KEY]: settings } } }
       } catch (error) {

@@ -34,6 +34,8 @@ export interface ReporterSettings {
   mine: false | ResolvedModelOptions
   /** A record this run extends: its tasks that did not run here are kept in the new record. */
   extend: string | undefined
+  /** Write the HTML report beside the record. */
+  report: boolean
 }
 
 /** Exit code for an error that stops the gate. */
@@ -125,6 +127,7 @@ export class SelfHarnessReporter implements Reporter {
           `${count('pass')} passed, ${count('fail')} failed, ${count('error')} errors; record ${this.settings.recordFile}`,
       )
       if (this.settings.mine) await this.mine(record, log)
+      if (this.settings.report && !this.settings.baseline) await this.writeReport(log)
       if (!this.settings.baseline) {
         this.tellWrapper({ recordFile: this.settings.recordFile })
         return
@@ -145,6 +148,7 @@ export class SelfHarnessReporter implements Reporter {
       await writeFileAtomic(verdictFile, `${JSON.stringify(verdict, null, 2)}\n`)
       process.exitCode = verdict.exitCode
       if (process.env.GITHUB_ACTIONS === 'true') await this.reportToGitHub(verdict, baseline, record)
+      if (this.settings.report) await this.writeReport(log, this.settings.baseline, verdictFile)
       this.tellWrapper({ recordFile: this.settings.recordFile, verdictFile, baselineFile: this.settings.baseline })
     } catch (error) {
       const message = error instanceof SelfHarnessError ? error.message : `internal error: ${(error as Error)?.stack ?? String(error)}`
@@ -161,6 +165,17 @@ export class SelfHarnessReporter implements Reporter {
     const root = this.vitest!.config.root
     const workspace = process.env.GITHUB_WORKSPACE ?? root
     for (const line of githubAnnotations(verdict, (e) => relative(workspace, resolve(root, e.file)))) process.stdout.write(`${line}\n`)
+  }
+
+  /** The self-contained HTML report beside the record. */
+  private async writeReport(log: (line: string) => void, baseline?: string, verdict?: string): Promise<void> {
+    const [{ loadReportData }, { renderHtmlReport }] = await Promise.all([import('../src/report/html/load.js'), import('../src/report/html/render.js')])
+    const candidate = this.settings.recordFile
+    const weaknesses = join(dirname(candidate), `${this.settings.harness.name}.weaknesses.json`)
+    const data = await loadReportData({ candidate, baseline, verdict, ...(existsSync(weaknesses) ? { weaknesses } : {}) })
+    const file = join(dirname(candidate), `${this.settings.harness.name}.report.html`)
+    await writeFileAtomic(file, renderHtmlReport(data))
+    log(`self-harness: HTML report ${file}`)
   }
 
   /** Tells a wrapping `self-harness` process where the record and verdict are (for adaptive trials). */

@@ -10,7 +10,7 @@ export interface ParsedArgs {
 }
 
 /** Flags `self-harness vitest` keeps for itself; everything else goes to vitest. */
-export const OWN_VITEST_FLAGS = ['harness', 'trials', 'baseline', 'no-gate', 'fresh', 'retry-errors', 'mine', 'adaptive', 'runs', 'resamples', 'output-dir', 'policy', 'json'] as const
+export const OWN_VITEST_FLAGS = ['harness', 'trials', 'baseline', 'no-gate', 'fresh', 'retry-errors', 'mine', 'report', 'adaptive', 'runs', 'resamples', 'output-dir', 'policy', 'json'] as const
 
 /** Parses `self-harness <command> ...`. A pure function of argv. */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
@@ -29,7 +29,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
         continue
       }
       const name = match[1]!
-      if (name === 'no-gate' || name === 'fresh' || name === 'retry-errors' || name === 'mine' || name === 'json') flags[name] = true
+      if (name === 'no-gate' || name === 'fresh' || name === 'retry-errors' || name === 'mine' || name === 'report' || name === 'json') flags[name] = true
       else if (name === 'adaptive') flags[name] = match[2] ?? true
       else if (match[2] !== undefined) flags[name] = match[2]
       else if (args[i + 1] !== undefined && !args[i + 1]!.startsWith('--')) flags[name] = args[++i]!

@@ -29,12 +29,15 @@ it('keeps the record and the gate with the default, junit and json reporters alo
   const dir = join(out, 'reporters')
   await selfHarness(['vitest', 'run', '--harness=baseline', '--no-gate'], dir)
   const baseline = join(dir, 'runs', 'baseline.json')
-  const run = await selfHarness(['vitest', 'run', '--harness=breaker', `--baseline=${baseline}`, '--reporter=default', '--reporter=junit', '--reporter=json', `--outputFile.junit=${join(dir, 'junit.xml')}`, `--outputFile.json=${join(dir, 'vitest.json')}`], dir)
+  const run = await selfHarness(['vitest', 'run', '--harness=breaker', `--baseline=${baseline}`, '--report', '--reporter=default', '--reporter=junit', '--reporter=json', `--outputFile.junit=${join(dir, 'junit.xml')}`, `--outputFile.json=${join(dir, 'vitest.json')}`], dir)
   expect(run.exitCode, run.all).toBe(1)
   expect(run.stdout).toMatch(/REGRESSION/)
   expect(await readFile(join(dir, 'junit.xml'), 'utf8')).toContain('<testsuites')
   expect(JSON.parse(await readFile(join(dir, 'vitest.json'), 'utf8')).numTotalTests).toBe(3)
   expect((await readRecord(join(dir, 'runs', 'breaker.json'))).tasks).toHaveLength(3)
+  const html = await readFile(join(dir, 'runs', 'breaker.report.html'), 'utf8') // written on request
+  expect(html).toMatch(/^<!doctype html>/i)
+  expect(html).toContain('count-lines')
 })
 
 it('works with --project', async () => {

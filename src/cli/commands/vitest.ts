@@ -11,7 +11,7 @@ type Status = { code: string; message: string } | { kind: 'run'; recordFile: str
 
 /**
  * `self-harness vitest --harness=NAME [--trials=K] [--baseline=FILE] [--no-gate] [--fresh] [--retry-errors] [--mine]
- * [--adaptive[=BUDGET]] [vitest flags]`: a thin pass-through that chooses the harness and hands every other flag
+ * [--report] [--adaptive[=BUDGET]] [vitest flags]`: a thin pass-through that chooses the harness and hands every other flag
  * to vitest. Returns vitest's exit code (the gate's when gating), or 2 when the plugin refused its configuration.
  */
 export async function vitestCommand(args: ParsedArgs, cwd: string): Promise<number> {
@@ -31,6 +31,7 @@ export async function vitestCommand(args: ParsedArgs, cwd: string): Promise<numb
   if (args.flags.fresh) env.SELF_HARNESS_FRESH = '1'
   if (args.flags['retry-errors']) env.SELF_HARNESS_RETRY_ERRORS = '1'
   if (args.flags.mine) env.SELF_HARNESS_MINE = '1'
+  if (args.flags.report) env.SELF_HARNESS_REPORT = '1'
   const adaptive = args.flags.adaptive
   const budget = adaptive === undefined ? undefined : adaptive === true ? 40 : Number(adaptive)
   if (budget !== undefined && !(Number.isInteger(budget) && budget > 0)) {
