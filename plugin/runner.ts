@@ -134,7 +134,7 @@ export default class SelfHarnessRunner extends TestRunner {
       toolCalls: state.runs.reduce((n, r) => n + r.toolCalls, 0),
       ...(last?.tracePath ? { tracePath: last.tracePath } : {}),
       ...(last ? { status: last.status } : {}),
-      ...(infra?.error ? { reason: infra.error.message.slice(0, 500) } : newErrors[0] ? { reason: String(newErrors[0].message).slice(0, 500) } : {}),
+      ...(infra?.error ? { reason: this.redact(infra.error.message).slice(0, 500) } : newErrors[0] ? { reason: this.redact(String(newErrors[0].message)).slice(0, 500) } : {}),
     }
     meta.trials.push(trial)
     // The assertion that failed joins the trace, so the miner sees why the trial failed.
