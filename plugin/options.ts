@@ -44,6 +44,16 @@ export interface RunSelection {
   mine: boolean
   /** Write the HTML report beside the record (`--report`). */
   report: boolean
+  /** Directory of the harness files, relative to the root. */
+  harnessDir: string
+  /** Where records and traces go, relative to the root. */
+  outputDir: string
+  /** How commands are confined (checked where used). */
+  sandbox: unknown
+  /** A record this run extends (adaptive trials): its trials are kept, only missing ones run. */
+  extend: string | undefined
+  /** A JSON file listing the only task ids to run. */
+  only: string | undefined
 }
 
 /** Reads `--name=value` or `--name value` after a `--` separator. */
@@ -61,7 +71,8 @@ function afterSeparator(argv: readonly string[], name: string): string | undefin
 
 /**
  * Chooses the harness and run settings. Precedence: `vitest run -- --harness=NAME`, then `SELF_HARNESS`
- * (which `self-harness vitest --harness=NAME` sets), then the plugin option. A pure function of its inputs.
+ * (which `self-harness vitest --harness=NAME` sets), then the plugin option. The other `SELF_HARNESS_*` variables
+ * are how the `self-harness` command and evolve steer a run. A pure function of its inputs.
  */
 export function selectRun(argv: readonly string[], env: NodeJS.ProcessEnv, options: SelfHarnessOptions): RunSelection {
   const harness = afterSeparator(argv, 'harness') ?? env.SELF_HARNESS ?? options.harness ?? 'baseline'
@@ -77,5 +88,19 @@ export function selectRun(argv: readonly string[], env: NodeJS.ProcessEnv, optio
   const retryErrors = env.SELF_HARNESS_RETRY_ERRORS === '1' || passed.includes('--retry-errors')
   const mine = env.SELF_HARNESS_MINE === '1' || passed.includes('--mine')
   const report = env.SELF_HARNESS_REPORT === '1' || passed.includes('--report') || Boolean(options.report)
-  return { harness, trials, baseline: baseline || undefined, gate: gate && Boolean(baseline), fresh, retryErrors, mine, report }
+  return {
+    harness,
+    trials,
+    baseline: baseline || undefined,
+    gate: gate && Boolean(baseline),
+    fresh,
+    retryErrors,
+    mine,
+    report,
+    harnessDir: env.SELF_HARNESS_DIR ?? options.harnessDir ?? 'harnesses',
+    outputDir: env.SELF_HARNESS_OUTPUT_DIR ?? options.outputDir ?? '.self-harness',
+    sandbox: env.SELF_HARNESS_SANDBOX ?? options.sandbox ?? 'auto',
+    extend: env.SELF_HARNESS_EXTEND || undefined,
+    only: env.SELF_HARNESS_ONLY || undefined,
+  }
 }

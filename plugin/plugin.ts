@@ -28,12 +28,12 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
       try {
         const root = resolve(userConfig.root ?? process.cwd())
         const selection = selectRun(process.argv, process.env, options)
-        const harnessDir = resolve(root, process.env.SELF_HARNESS_DIR ?? options.harnessDir ?? 'harnesses')
+        const harnessDir = resolve(root, selection.harnessDir)
         const harness = await loadHarness(selection.harness, harnessDir)
         const model = resolveModelOptions(options.model)
-        const sandbox: unknown = process.env.SELF_HARNESS_SANDBOX ?? options.sandbox ?? 'auto'
+        const sandbox = selection.sandbox
         validateSandboxMode(sandbox)
-        const outputDir = resolve(root, process.env.SELF_HARNESS_OUTPUT_DIR ?? options.outputDir ?? '.self-harness')
+        const outputDir = resolve(root, selection.outputDir)
         const recordFile = recordPathFor(outputDir, harness.name)
         const journalFile = journalPathFor(recordFile)
         await mkdir(dirname(journalFile), { recursive: true })
@@ -41,7 +41,7 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
         const journal = await readJournal(journalFile, { harnessId: harness.id, model: model.model })
         if (selection.retryErrors) await keepFinishedTrials(recordFile, journal.trials)
         // Extending a record (adaptive trials): its trials are kept, only the missing ones run.
-        const extend = process.env.SELF_HARNESS_EXTEND ? resolve(root, process.env.SELF_HARNESS_EXTEND) : undefined
+        const extend = selection.extend ? resolve(root, selection.extend) : undefined
         if (extend) await keepFinishedTrials(extend, journal.trials, harness.id)
         const resumed = [...journal.trials.values()].reduce((n, list) => n + list.length, 0)
         if (resumed) console.log(`self-harness: resuming an interrupted run: ${resumed} finished trial(s) kept from ${journalFile}`)
@@ -62,7 +62,7 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
           root,
           journalFile,
           resume: Object.fromEntries(journal.trials),
-          only: await readTaskList(process.env.SELF_HARNESS_ONLY),
+          only: await readTaskList(selection.only),
         }
         reporter = new SelfHarnessReporter({
           harness: { name: harness.name, id: harness.id },
