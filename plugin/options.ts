@@ -28,6 +28,8 @@ export interface SelfHarnessOptions {
   envAllow?: string[]
   /** Write the self-contained HTML report beside the record after each run. @default false */
   report?: boolean
+  /** An opt-in cache of model responses for replaying runs: a directory, or a directory and a mode. */
+  cache?: string | { dir: string; mode?: 'read-write' | 'read-only' | 'refresh' }
 }
 
 /** The harness selection and run settings after the command line, environment and options are combined. */
@@ -54,6 +56,8 @@ export interface RunSelection {
   extend: string | undefined
   /** A JSON file listing the only task ids to run. */
   only: string | undefined
+  /** The model-response cache, when one is asked for. */
+  cache: { dir: string; mode: 'read-write' | 'read-only' | 'refresh' } | undefined
 }
 
 /** Reads `--name=value` or `--name value` after a `--` separator. */
@@ -102,5 +106,19 @@ export function selectRun(argv: readonly string[], env: NodeJS.ProcessEnv, optio
     sandbox: env.SELF_HARNESS_SANDBOX ?? options.sandbox ?? 'auto',
     extend: env.SELF_HARNESS_EXTEND || undefined,
     only: env.SELF_HARNESS_ONLY || undefined,
+    cache: resolveCache(env, options),
   }
+}
+
+const CACHE_MODES = ['read-write', 'read-only', 'refresh'] as const
+
+/** The response cache from `SELF_HARNESS_CACHE` / `SELF_HARNESS_CACHE_MODE` or the plugin option. */
+function resolveCache(env: NodeJS.ProcessEnv, options: SelfHarnessOptions): RunSelection['cache'] {
+  const raw = env.SELF_HARNESS_CACHE ? { dir: env.SELF_HARNESS_CACHE, mode: env.SELF_HARNESS_CACHE_MODE } : typeof options.cache === 'string' ? { dir: options.cache } : options.cache
+  if (!raw) return undefined
+  const mode = raw.mode ?? 'read-write'
+  if (!(CACHE_MODES as readonly string[]).includes(mode)) {
+    throw new ConfigurationError('CONFIG_INVALID', `Expected the cache \`mode\` to be read-write, read-only or refresh, got \`${mode}\`.`, { field: 'cache.mode' })
+  }
+  return { dir: raw.dir, mode: mode as (typeof CACHE_MODES)[number] }
 }

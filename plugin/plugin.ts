@@ -63,6 +63,7 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
           journalFile,
           resume: Object.fromEntries(journal.trials),
           only: await readTaskList(selection.only),
+          cache: selection.cache ? { dir: resolve(root, selection.cache.dir), mode: selection.cache.mode } : null,
         }
         reporter = new SelfHarnessReporter({
           harness: { name: harness.name, id: harness.id },

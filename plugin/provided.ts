@@ -19,6 +19,8 @@ export interface ProvidedSettings {
   resume: Record<string, TrialMeta[]>
   /** When set, only these task ids run; the others are skipped and left out of the record. */
   only: string[] | null
+  /** The model-response cache (absolute directory), when asked for. */
+  cache: { dir: string; mode: 'read-write' | 'read-only' | 'refresh' } | null
 }
 
 /** Key under which the settings are provided to workers. */

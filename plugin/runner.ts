@@ -2,6 +2,7 @@ import { appendFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { inject, TestRunner, type RunnerTestCase, type RunnerTask, type TestContext } from 'vitest'
 import { runAgent, type AgentRun } from '../src/agent/loop.js'
+import { createCachingClient } from '../src/agent/cache.js'
 import { createModelClient, type ModelClient } from '../src/agent/model.js'
 import type { HarnessVersion } from '../src/harness/version.js'
 import { createTraceRecorder } from '../src/trace/writer.js'
@@ -45,6 +46,12 @@ export default class SelfHarnessRunner extends TestRunner {
   private get harness(): HarnessVersion {
     const { harness } = this.provided
     return { name: harness.name, id: harness.id, file: harness.file, spec: harness.spec }
+  }
+
+  /** The model client of this worker: the endpoint, behind the response cache when one is asked for. */
+  private createClient(settings: ProvidedSettings): ModelClient {
+    const client = createModelClient({ ...settings.model, apiKey: settings.model.apiKey || process.env.OPENAI_API_KEY || 'unset' })
+    return settings.cache ? createCachingClient(client, settings.cache) : client
   }
 
   override extendTaskContext(context: TestContext): TestContext {
@@ -99,7 +106,7 @@ export default class SelfHarnessRunner extends TestRunner {
         const run = await runAgent({
           instruction,
           harness: this.harness,
-          client: (this.client ??= createModelClient({ ...settings.model, apiKey: settings.model.apiKey || process.env.OPENAI_API_KEY || 'unset' })),
+          client: (this.client ??= this.createClient(settings)),
           workspace,
           trace: createTraceRecorder({ path: join(traceBase, `trial-${index}${suffix}.jsonl`), redact: this.redact }),
           taskId: meta.taskId,

@@ -64,6 +64,8 @@ export interface ChatRequest {
 /** The narrow port the agent loop, the miner and the proposer use to talk to the model. */
 export interface ModelClient {
   readonly model: string
+  /** Sampling temperature the client sends, when it says (part of a response cache's key). */
+  readonly temperature?: number
   chat(request: ChatRequest): Promise<ChatCompletion>
 }
 
@@ -77,6 +79,7 @@ export function createModelClient(options: ResolvedModelOptions): ModelClient {
   })
   return {
     model: options.model,
+    temperature: options.temperature,
     async chat(request) {
       // The client retries 429 (honouring Retry-After), 5xx and failed connections itself. A body cut off midway
       // surfaces as another error; those get the same number of retries here, with backoff.
