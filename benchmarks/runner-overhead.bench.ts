@@ -1,8 +1,9 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { readRecord } from 'self-harness'
+import { readRecord, readTrace } from 'self-harness'
 import { startSimServer } from '../fixtures/sim/server.js'
+import { summarizeProfiles } from './support/cpu-profile.js'
 import { benchRoot, writeTaskProject, type TaskKind } from './support/task-project.js'
 import { runVitest, type VitestRun } from './support/vitest-process.js'
 
@@ -23,6 +24,10 @@ export interface Row {
   peakRssMB: number
   /** Model calls the simulator answered. */
   modelCalls: number
+  /** Time per task spent waiting for the model's answers (round trips to the simulator, from the traces). */
+  modelWaitPerTaskMs: number
+  /** Overhead per task beyond plain vitest, model waits left out: what the runner, agent loop and traces cost. */
+  overheadExModelMs: number
   passed: number
 }
 
@@ -36,8 +41,10 @@ export interface BenchRunnerOverheadOptions {
   repeats?: number
   /** Sandbox of every command. @default 'auto' */
   sandbox?: 'auto' | 'bwrap' | 'none'
-  /** Keep the generated projects (for profiling). @default false */
+  /** Keep the generated projects. @default false */
   keep?: boolean
+  /** Write CPU profiles of the workers of each run to `<dir>/<mode>-<N>/` (`--cpu-prof`). */
+  profileDir?: string
 }
 
 const MODES: Array<{ kind: TaskKind; label: string }> = [
@@ -58,7 +65,7 @@ const CHECK = { file: 'marker.txt', content: 'ok\n' }
 export async function benchRunnerOverhead(sizes: number[], options: BenchRunnerOverheadOptions = {}): Promise<Row[]> {
   const rows: Row[] = []
   for (const tasks of sizes) {
-    const best = new Map<TaskKind, { run: VitestRun; passed: number; calls: number }>()
+    const best = new Map<TaskKind, Measured>()
     for (let r = 0; r < (options.repeats ?? 1); r++) {
       for (const mode of MODES) {
         const measured = await measure(mode.kind, tasks, options)
@@ -79,6 +86,8 @@ export async function benchRunnerOverhead(sizes: number[], options: BenchRunnerO
         cpuPerTaskMs: round(m.run.cpuMs / tasks),
         peakRssMB: Math.round(m.run.peakRssMB),
         modelCalls: m.calls,
+        modelWaitPerTaskMs: round(m.modelWaitMs / tasks),
+        overheadExModelMs: round((m.run.wallMs - plain.run.wallMs - m.modelWaitMs / (options.maxWorkers ?? 2)) / tasks),
         passed: m.passed,
       })
     }
@@ -86,7 +95,15 @@ export async function benchRunnerOverhead(sizes: number[], options: BenchRunnerO
   return rows
 }
 
-async function measure(kind: TaskKind, tasks: number, options: BenchRunnerOverheadOptions): Promise<{ run: VitestRun; passed: number; calls: number }> {
+interface Measured {
+  run: VitestRun
+  passed: number
+  calls: number
+  /** Sum over trials of the model round trips. */
+  modelWaitMs: number
+}
+
+async function measure(kind: TaskKind, tasks: number, options: BenchRunnerOverheadOptions): Promise<Measured> {
   const dir = join(benchRoot, `overhead-${kind}-${tasks}`)
   const { solutionsDir } = writeTaskProject({
     dir,
@@ -97,6 +114,7 @@ async function measure(kind: TaskKind, tasks: number, options: BenchRunnerOverhe
     check: CHECK,
     maxWorkers: options.maxWorkers ?? 2,
     sandbox: options.sandbox ?? 'auto',
+    ...(options.profileDir ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${join(options.profileDir, `${kind}-${tasks}`)}`] } : {}),
   })
   const sim = await startSimServer({ solutionsDir, seed: 1 })
   try {
@@ -110,7 +128,7 @@ async function measure(kind: TaskKind, tasks: number, options: BenchRunnerOverhe
     if (run.exitCode !== 0 || passed !== tasks) {
       throw new Error(`${kind} run of ${tasks} tasks: exit ${run.exitCode}, ${passed} passed\n${run.stderr.slice(-3000)}\n${run.stdout.slice(-2000)}`)
     }
-    return { run, passed, calls: sim.stats().completions }
+    return { run, passed, calls: sim.stats().completions, modelWaitMs: await modelWait(join(dir, '.self-harness', 'traces')) }
   } finally {
     await sim.close()
     if (!options.keep) rmSync(dir, { recursive: true, force: true })
@@ -127,6 +145,16 @@ async function countPassed(dir: string, kind: TaskKind, jsonFile: string): Promi
   return (JSON.parse(readFileSync(jsonFile, 'utf8')) as { numPassedTests: number }).numPassedTests
 }
 
+/** Sum of the model round trips recorded in a run's traces. */
+async function modelWait(traceDir: string): Promise<number> {
+  if (!existsSync(traceDir)) return 0
+  let total = 0
+  for (const file of readdirSync(traceDir, { recursive: true }).map(String).filter((name) => name.endsWith('.jsonl'))) {
+    for (const event of await readTrace(join(traceDir, file))) if (event.kind === 'model-response') total += event.durationMs
+  }
+  return total
+}
+
 function round(x: number, digits = 1): number {
   const f = 10 ** digits
   return Math.round(x * f) / f
@@ -135,8 +163,21 @@ function round(x: number, digits = 1): number {
 async function main(): Promise<void> {
   const large = process.argv.includes('--large')
   const keep = process.argv.includes('--keep')
+  if (process.argv.includes('--profile')) {
+    // One worker, one file of 300 tasks: where the per-trial time goes, in the workers.
+    const profileDir = join(benchRoot, 'profiles')
+    rmSync(profileDir, { recursive: true, force: true })
+    console.table(await benchRunnerOverhead([300], { keep, profileDir, maxWorkers: 1, testsPerFile: 300 }))
+    for (const kind of ['workspace', 'agent']) {
+      const summary = summarizeProfiles(join(profileDir, `${kind}-300`))
+      console.log(`${kind}: ${summary.sampledMs} ms sampled in the worker, ${summary.idleMs} ms idle; self time by package, then our functions (inclusive)`)
+      console.table(summary.selfByPackage)
+      console.table(summary.ours)
+    }
+    return
+  }
   console.log('runner overhead: N trivial tasks, self-harness vs plain vitest doing the same workspace work')
-  console.table(await benchRunnerOverhead(large ? [100, 1_000] : [100], { keep }))
+  console.table(await benchRunnerOverhead(large ? [100, 1_000] : [100], { keep, repeats: 2 }))
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main()

@@ -13,6 +13,7 @@ export { execCommand, type ExecOptions, type ExecResult } from './workspace/exec
 export { resolveSandbox, type SandboxMode } from './workspace/sandbox.js'
 export { createModelClient, resolveModelOptions, type ChatRequest, type ModelClient, type ModelOptions, type ResolvedModelOptions } from './agent/model.js'
 export { runAgent, type AgentRun, type AgentStatus, type RunAgentInput } from './agent/loop.js'
+export { cacheEntryPath, cacheKey, CacheEntrySchema, createCachingClient, type CacheMode, type CacheStats, type CachingClient, type CachingClientOptions } from './agent/cache.js'
 export { RECORD_SCHEMA_VERSION, RunRecordSchema, TaskRecordSchema, TrialSchema, type Outcome, type RunRecord, type TaskRecord, type Trial } from './record/schema.js'
 export { buildRecord, readRecord, taskSetHash, writeRecord } from './record/store.js'
 export { JournalEntrySchema, readJournal, type JournalEntry } from './record/journal.js'

@@ -33,6 +33,8 @@ export interface TaskProjectOptions {
   model?: { maxRetries?: number; timeoutMs?: number }
   /** The sandbox of every command, on both sides. @default 'auto' */
   sandbox?: 'auto' | 'bwrap' | 'none'
+  /** Node flags of the workers (vitest `execArgv`), e.g. `--cpu-prof`. */
+  execArgv?: string[]
 }
 
 /** The harness of generated projects: the minimal baseline of the gate fixture. */
@@ -80,6 +82,7 @@ export function writeTaskProject(options: TaskProjectOptions): { solutionsDir: s
     pool: options.pool ?? 'forks',
     maxWorkers: options.maxWorkers,
     ...(options.concurrentPerFile ? { sequence: { concurrent: true }, maxConcurrency: options.concurrentPerFile } : {}),
+    ...(options.execArgv ? { execArgv: options.execArgv } : {}),
   }
   const plugin = kind === 'plain' ? '' : `selfHarness(${JSON.stringify({ sandbox, ...(options.model ? { model: options.model } : {}) })})`
   writeFileSync(
