@@ -1,34 +1,15 @@
-import { readFile, rm } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
-import { execa } from 'execa'
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { startSimServer, type SimServer } from '../../fixtures/sim/server.js'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { expect, it } from 'vitest'
+import { useFixtureProject } from '../support/fixture-project.js'
 import { readRecord } from '../../src/record/store.js'
 
 // Adaptive trials through the CLI: one trial per task cannot tell a drop from noise (exit 3); `--adaptive` runs
 // more trials of the disputed task only, on both sides, until the gate can decide.
 
-const project = resolve(import.meta.dirname, '../fixtures/gate-project')
-const cli = resolve(import.meta.dirname, '../../dist/src/cli/bin.js')
-const out = join(project, '.self-harness-adaptive')
-let sim: SimServer
-
-beforeAll(async () => {
-  await rm(out, { recursive: true, force: true })
-  sim = await startSimServer({ solutionsDir: join(project, 'solutions'), seed: 2 })
-})
-afterAll(async () => {
-  await sim?.close()
-  await rm(out, { recursive: true, force: true })
-})
-
-const selfHarness = (args: string[]) =>
-  execa(process.execPath, [cli, ...args], {
-    cwd: project,
-    env: { OPENAI_BASE_URL: sim.url, OPENAI_API_KEY: 'k', SELF_HARNESS_MODEL: 'sim-steady', SELF_HARNESS_OUTPUT_DIR: out, GATE_UNDERPOWERED: 'insufficient-evidence', NO_COLOR: '1' },
-    reject: false,
-    all: true,
-  })
+const fixture = useFixtureProject({ project: 'gate-project', output: '.self-harness-adaptive', seed: 2, env: { GATE_UNDERPOWERED: 'insufficient-evidence' } })
+const { out } = fixture
+const selfHarness = fixture.run
 
 it('turns an undecided drop into a decision by running more trials of that task only', async () => {
   await selfHarness(['vitest', 'run', '--harness=baseline', '--no-gate'])
