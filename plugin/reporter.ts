@@ -6,7 +6,7 @@ import { ConfigurationError, NotComparableError, SelfHarnessError } from '../src
 import type { ResolvedModelOptions } from '../src/agent/model.js'
 import type { GatePolicy } from '../src/gate/policy.js'
 import type { Verdict } from '../src/gate/verdict.js'
-import type { RunRecord } from '../src/record/schema.js'
+import type { RunRecord, TaskRecord } from '../src/record/schema.js'
 import { readFlakeHistory, tooFlakyToBlock, updateFlakeHistory, writeFlakeHistory } from '../src/record/flake-history.js'
 import { verifyRecordHarness } from '../src/record/integrity.js'
 import { removeJournal } from '../src/record/journal.js'
@@ -97,24 +97,10 @@ export class SelfHarnessReporter implements Reporter {
       for (const file of broken) {
         vitest.logger.error(pc.red(`self-harness: task file ${file.file} failed to load: ${file.message}`))
       }
-      // Watch mode re-runs only the files that changed: the record keeps the other tasks' last results.
-      if (vitest.config.watch && existsSync(this.settings.recordFile)) {
-        const last = await readRecord(this.settings.recordFile).catch(() => undefined)
-        if (last && last.harness.id === this.settings.harness.id && last.model === this.settings.model) {
-          const ran = new Set(tasks.map((t) => t.id))
-          tasks.push(...last.tasks.filter((t) => !ran.has(t.id)))
-        }
-      }
-      if (this.settings.extend) {
-        const ran = new Set(tasks.map((t) => t.id))
-        const previous = await readRecord(this.settings.extend)
-        const from = dirname(this.settings.extend)
-        const to = dirname(this.settings.recordFile)
-        for (const task of previous.tasks) {
-          if (ran.has(task.id)) continue
-          tasks.push({ ...task, trials: task.trials.map((t) => (t.tracePath ? { ...t, tracePath: relative(to, resolve(from, t.tracePath)) } : t)) })
-        }
-      }
+      // Watch mode re-runs only the files that changed, and an extending run only the disputed tasks: the record
+      // keeps the other tasks' last results.
+      const previous = this.settings.extend ?? (vitest.config.watch && existsSync(this.settings.recordFile) ? this.settings.recordFile : undefined)
+      if (previous) await this.keepTasksNotRun(tasks, previous, !this.settings.extend)
       const record = buildRecord({ harness: this.settings.harness, model: this.settings.model, trials: this.settings.trials, tasks })
       await writeRecord(this.settings.recordFile, record)
       await removeJournal(this.settings.journalFile)
@@ -154,6 +140,25 @@ export class SelfHarnessReporter implements Reporter {
       const message = error instanceof SelfHarnessError ? error.message : `internal error: ${(error as Error)?.stack ?? String(error)}`
       vitest.logger.error(pc.red(`self-harness: ${message}`))
       process.exitCode = exitCodeOf(error)
+    }
+  }
+
+  /**
+   * Adds the tasks of an earlier record of this harness and model that did not run now, trace paths kept valid.
+   * When `unreadableIsEmpty` (watch mode), a damaged earlier record is written over instead of stopping the run.
+   */
+  private async keepTasksNotRun(tasks: TaskRecord[], file: string, unreadableIsEmpty: boolean): Promise<void> {
+    const last = await readRecord(file).catch((error: unknown) => {
+      if (unreadableIsEmpty) return undefined
+      throw error
+    })
+    if (!last || last.harness.id !== this.settings.harness.id || last.model !== this.settings.model) return
+    const ran = new Set(tasks.map((t) => t.id))
+    const from = dirname(file)
+    const to = dirname(this.settings.recordFile)
+    for (const task of last.tasks) {
+      if (ran.has(task.id)) continue
+      tasks.push({ ...task, trials: task.trials.map((t) => (t.tracePath ? { ...t, tracePath: relative(to, resolve(from, t.tracePath)) } : t)) })
     }
   }
 

@@ -44,8 +44,7 @@ export default class SelfHarnessRunner extends TestRunner {
   }
 
   private get harness(): HarnessVersion {
-    const { harness } = this.provided
-    return { name: harness.name, id: harness.id, file: harness.file, spec: harness.spec }
+    return this.provided.harness
   }
 
   /** The model client of this worker: the endpoint, behind the response cache when one is asked for. */
@@ -85,7 +84,7 @@ export default class SelfHarnessRunner extends TestRunner {
     else test.repeats = trials - done.length - 1
   }
 
-  override async onBeforeTryTask(test: RunnerTask, options?: { retry: number; repeats: number }): Promise<void> {
+  override async onBeforeTryTask(test: RunnerTask): Promise<void> {
     super.onBeforeTryTask(test)
     if (test.type !== 'test') return
     const settings = this.provided
@@ -116,7 +115,6 @@ export default class SelfHarnessRunner extends TestRunner {
         return run
       },
     }
-    void options
     this.trials.set(test.id, { index, workspace, agent, runs, errorsBefore: test.result?.errors?.length ?? 0, started: performance.now() })
   }
 
