@@ -26,6 +26,15 @@ export interface Row {
   wallMs: number
   /** ideal / wall. */
   efficiency: number
+  /** From starting vitest to the first model request (vitest's start, collection, the plugin, the workers). */
+  startupMs: number
+  /** ideal / the span from the first model request to the last answer: how busy the agents kept the concurrency. */
+  runEfficiency: number
+  /**
+   * The most `runEfficiency` can be for any runner: tasks of equal length fill the slots in whole rounds
+   * (200 tasks on 32 slots take 7 rounds, not 6.25), so ideal / (rounds x task latency).
+   */
+  roundsBound: number
   /** 429 answers the simulator gave (each retried by the client). */
   rateLimited: number
   pass: number
@@ -46,6 +55,8 @@ export interface ParallelRun {
   pool?: 'forks' | 'threads'
   /** Sandbox of the agent's commands. @default 'auto' (bubblewrap here) */
   sandbox?: 'auto' | 'none'
+  /** Where commands start from (the plugin's `spawner`). @default 'helper' */
+  spawner?: 'helper' | 'inline'
 }
 
 /** Options of {@link benchParallel}. */
@@ -64,6 +75,7 @@ export const DEFAULT_RUNS: ParallelRun[] = [
   { layout: 'concurrent', concurrency: 32 },
   { layout: 'concurrent', concurrency: 64 },
   { layout: 'files', concurrency: 32 },
+  { layout: 'concurrent', concurrency: 32, spawner: 'inline' },
   { layout: 'concurrent', concurrency: 32, rateLimit: 0.1 },
 ]
 
@@ -85,7 +97,7 @@ export async function benchParallel(options: BenchParallelOptions = {}): Promise
     const { layout, concurrency } = spec
     const pool = spec.pool ?? 'forks'
     const workers = layout === 'files' ? concurrency : Math.min(CORES, concurrency)
-    const dir = join(benchRoot, `parallel-${layout}-${concurrency}${spec.rateLimit ? '-429' : ''}`)
+    const dir = join(benchRoot, `parallel-${layout}-${concurrency}${spec.rateLimit ? '-429' : ''}${spec.spawner ?? ''}`)
     const { solutionsDir } = writeTaskProject({
       dir,
       kind: 'agent',
@@ -97,6 +109,7 @@ export async function benchParallel(options: BenchParallelOptions = {}): Promise
       maxWorkers: workers,
       pool,
       sandbox: spec.sandbox ?? 'auto',
+      ...(spec.spawner ? { spawner: spec.spawner } : {}),
     })
     const sim = await startSimServer({
       solutionsDir,
@@ -105,6 +118,7 @@ export async function benchParallel(options: BenchParallelOptions = {}): Promise
       ...(spec.rateLimit ? { faults: { rateLimit: { probability: spec.rateLimit, retryAfterMs: 100 } } } : {}),
     })
     try {
+      const startedAt = Date.now()
       const run = await runVitest({
         cwd: dir,
         args: ['run', '--reporter=dot'],
@@ -117,15 +131,21 @@ export async function benchParallel(options: BenchParallelOptions = {}): Promise
       const outcomes = record.tasks.flatMap((task) => task.trials.map((trial) => trial.outcome))
       const stats = sim.stats()
       const idealMs = (stats.completions * latencyMs) / concurrency
+      const perWorker = layout === 'files' ? 1 : Math.ceil(concurrency / workers)
+      const rounds = Math.ceil(Math.ceil(tasks / workers) / perWorker)
+      const spanMs = (stats.lastCompletionAt ?? 0) - (stats.firstCompletionAt ?? 0)
       const setup = layout === 'files' ? `1 task/file, ${workers} workers` : `${workers} workers x ${Math.ceil(concurrency / workers)} concurrent`
       rows.push({
         tasks,
         concurrency,
-        setup: `${setup}, ${pool}${spec.sandbox === 'none' ? ', no sandbox' : ''}${spec.rateLimit ? `, 429 on ${spec.rateLimit * 100}%` : ''}`,
+        setup: `${setup}, ${pool}${spec.sandbox === 'none' ? ', no sandbox' : ''}${spec.spawner === 'inline' ? ', commands started inline' : ''}${spec.rateLimit ? `, 429 on ${spec.rateLimit * 100}%` : ''}`,
         modelCalls: stats.completions,
         idealMs: Math.round(idealMs),
         wallMs: Math.round(run.wallMs),
-        efficiency: Math.round((100 * idealMs) / run.wallMs) / 100,
+        efficiency: round2(idealMs / run.wallMs),
+        startupMs: (stats.firstCompletionAt ?? startedAt) - startedAt,
+        runEfficiency: round2(idealMs / spanMs),
+        roundsBound: round2(idealMs / ((rounds * stats.completions * latencyMs) / tasks)),
         rateLimited: stats.faults.rateLimit,
         pass: outcomes.filter((o) => o === 'pass').length,
         fail: outcomes.filter((o) => o === 'fail').length,
@@ -141,6 +161,8 @@ export async function benchParallel(options: BenchParallelOptions = {}): Promise
   return rows
 }
 
+const round2 = (x: number): number => Math.round(100 * x) / 100
+
 /** The runs of `--large` (with 1,000 tasks): both layouts at every concurrency, no sandbox, the threads pool, 429s. */
 export const LARGE_RUNS: ParallelRun[] = [
   ...[8, 32, 64].flatMap((concurrency) => [
@@ -148,6 +170,7 @@ export const LARGE_RUNS: ParallelRun[] = [
     { layout: 'files' as const, concurrency },
   ]),
   { layout: 'concurrent', concurrency: 32, sandbox: 'none' },
+  { layout: 'concurrent', concurrency: 32, spawner: 'inline' },
   { layout: 'files', concurrency: 32, pool: 'threads' },
   { layout: 'concurrent', concurrency: 32, rateLimit: 0.1 },
 ]

@@ -1,12 +1,9 @@
-import { execa } from 'execa'
-import type { Readable } from 'node:stream'
 import { ConfigurationError, SandboxError } from '../errors.js'
 import { bwrapArgs, type BwrapLayout } from './bwrap-args.js'
 import { resolveExecOptions, type ExecOptions, type ResolvedExecOptions } from './exec-options.js'
-import { createOutputSink } from './output-sink.js'
-import { killGroup, trackGroup, untrackGroup, waitForExit } from './process-group.js'
 import { countUserTasks, isOtherUser } from './run-as.js'
 import { resolveSandbox, type SandboxResolution } from './sandbox.js'
+import { launchFrom } from './spawner.js'
 
 export type { ExecOptions } from './exec-options.js'
 
@@ -45,8 +42,6 @@ export function baseEnv(home: string | undefined, extra: Record<string, string> 
   }
 }
 
-/** Grace for output still in the pipes after the command ended (descendants that escaped the group). */
-const DRAIN_MS = 200
 /** File descriptor bubblewrap writes its JSON status on. */
 const STATUS_FD = 3
 
@@ -70,72 +65,35 @@ export async function execCommand(command: string, options: ExecOptions = {}): P
     ? [...bwrapArgs(layoutOf(o, sandbox)), '--', 'bash', '-c', script, 'bash', command]
     : ['-c', script, 'bash', command]
 
-  const child = execa(file, args, {
+  const outcome = await launchFrom(o.spawner, {
+    file,
+    args,
     cwd: bwrap ? '/' : (o.cwd ?? '/'),
     env: commandEnv(o, bwrap),
-    extendEnv: false,
-    reject: false,
-    detached: true,
-    buffer: false,
-    encoding: 'buffer',
     input: o.input,
-    stdio: bwrap ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
     ...(isOtherUser(o.runAs) ? { uid: o.runAs.uid, gid: o.runAs.gid } : {}),
+    timeoutMs: o.timeoutMs,
+    maxOutputBytes: o.maxOutputBytes,
+    maxTotalOutputBytes: o.maxTotalOutputBytes,
+    ...(bwrap ? { statusFd: STATUS_FD } : {}),
   })
-  const exited = new Promise<{ code: number | null; error?: Error }>((resolve) => {
-    child.once('exit', (code) => resolve({ code }))
-    child.once('error', (error) => resolve({ code: null, error }))
-  })
-  const pgid = child.pid
-  if (pgid) trackGroup(pgid)
+  const killed = outcome.timedOut || outcome.outputLimited
 
-  let timedOut = false
-  let outputLimited = false
-  const stdout = createOutputSink(o.maxOutputBytes)
-  const stderr = createOutputSink(o.maxOutputBytes)
-  const onData = (sink: typeof stdout) => (chunk: Buffer) => {
-    sink.push(chunk)
-    if (!outputLimited && stdout.totalBytes + stderr.totalBytes > o.maxTotalOutputBytes) {
-      outputLimited = true
-      killGroup(pgid)
-    }
-  }
-  child.stdout?.on('data', onData(stdout))
-  child.stderr?.on('data', onData(stderr))
-  let status = ''
-  const statusStream = bwrap ? (child.stdio[STATUS_FD] as Readable | undefined) : undefined
-  statusStream?.on('data', (chunk: Buffer) => (status += chunk.toString('utf8')))
-
-  const timer = setTimeout(() => {
-    timedOut = true
-    killGroup(pgid)
-  }, o.timeoutMs)
-  const outcome = await exited
-  clearTimeout(timer)
-  killGroup(pgid) // leftovers in the group (background jobs) end with the command
-  await drain([child.stdout, child.stderr, statusStream])
-  await child
-  if (pgid) untrackGroup(pgid)
-  const killed = timedOut || outputLimited
-  // bubblewrap's pid 1 finishes exiting only once every process of its namespace is gone.
-  const sandboxInit = Number(/"child-pid":\s*(\d+)/.exec(status)?.[1] ?? 0)
-  if (killed && sandboxInit) await waitForExit(sandboxInit, 2000)
-
-  if (outcome.error) {
+  if (outcome.startError !== undefined) {
     const where = bwrap ? '' : ` in \`${o.cwd ?? '/'}\``
-    throw new SandboxError(`Could not start \`${file}\`${where}: ${outcome.error.message}.`, { cause: outcome.error })
+    throw new SandboxError(`Could not start \`${file}\`${where}: ${outcome.startError}.`)
   }
-  if (bwrap && !killed && !status.includes('"exit-code"')) {
-    const message = stderr.text().trim().split('\n')[0] ?? ''
+  if (bwrap && !killed && !outcome.status.includes('"exit-code"')) {
+    const message = outcome.stderr.trim().split('\n')[0] ?? ''
     throw new SandboxError(`bubblewrap could not set up the sandbox: ${message || `exit code ${outcome.code}`}.`)
   }
   return {
     exitCode: killed ? null : outcome.code,
-    stdout: stdout.text(),
-    stderr: stderr.text(),
-    timedOut,
-    truncated: stdout.truncated || stderr.truncated,
-    outputLimited,
+    stdout: outcome.stdout,
+    stderr: outcome.stderr,
+    timedOut: outcome.timedOut,
+    truncated: outcome.truncated,
+    outputLimited: outcome.outputLimited,
     sandbox: sandbox.mode,
     durationMs: performance.now() - started,
   }
@@ -171,16 +129,4 @@ async function limitScript(o: ResolvedExecOptions, sandbox: SandboxResolution): 
   const processes = sandbox.mode === 'bwrap' ? o.maxProcesses : o.maxProcesses + (await countUserTasks(o.runAs.uid))
   const blocks = Math.ceil(o.maxFileBytes / 1024)
   return `ulimit -u ${processes} 2>/dev/null; ulimit -f ${blocks} 2>/dev/null; ulimit -c 0 2>/dev/null; eval "set --; $1"`
-}
-
-async function drain(streams: Array<Readable | null | undefined>): Promise<void> {
-  const open = streams.filter((stream): stream is Readable => !!stream && !stream.readableEnded && !stream.destroyed)
-  if (open.length === 0) return
-  let timer: NodeJS.Timeout | undefined
-  const ended = Promise.all(
-    open.map((stream) => new Promise<void>((resolve) => stream.once('close', resolve).once('end', resolve))),
-  )
-  await Promise.race([ended, new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_MS)))])
-  clearTimeout(timer)
-  for (const stream of open) stream.destroy()
 }

@@ -1,7 +1,7 @@
-import { execa } from 'execa'
 import { lstat, readdir, readFile, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { SandboxError } from '../errors.js'
+import { launchFrom, type Spawner } from './spawner.js'
 
 /** The user a command runs as. */
 export interface RunAs {
@@ -33,16 +33,21 @@ export function isOtherUser(runAs: RunAs): boolean {
  * Gives files the runner created under `paths` to `runAs`. Uses `chown -R -h --from`, which walks with
  * directory descriptors and never follows symlinks, so entries swapped in by the sandbox cannot redirect it.
  */
-export async function handOver(paths: string[], runAs: RunAs): Promise<void> {
+export async function handOver(paths: string[], runAs: RunAs, spawner: Spawner = 'helper'): Promise<void> {
   const self = selfUser()
-  const result = await execa(
-    'chown',
-    ['-R', '-h', '-P', `--from=${self.uid}`, `${runAs.uid}:${runAs.gid}`, '--', ...paths],
-    { reject: false, env: { PATH: '/usr/bin:/bin' }, extendEnv: false, stdin: 'ignore' },
-  )
-  if (result.exitCode !== 0) {
+  const result = await launchFrom(spawner, {
+    file: 'chown',
+    args: ['-R', '-h', '-P', `--from=${self.uid}`, `${runAs.uid}:${runAs.gid}`, '--', ...paths],
+    cwd: '/',
+    env: { PATH: '/usr/bin:/bin' },
+    input: '',
+    timeoutMs: 60_000,
+    maxOutputBytes: 4096,
+    maxTotalOutputBytes: 1 << 20,
+  })
+  if (result.code !== 0) {
     throw new SandboxError(
-      `Could not give the workspace to uid ${runAs.uid}: ${String(result.stderr).trim() || 'chown failed'}.`,
+      `Could not give the workspace to uid ${runAs.uid}: ${result.stderr.trim() || result.startError || 'chown failed'}.`,
     )
   }
 }

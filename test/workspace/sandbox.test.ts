@@ -1,6 +1,8 @@
+import { existsSync, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ConfigurationError, SandboxError } from '../../src/errors.js'
-import { bwrapArgs, systemBindArgs } from '../../src/workspace/bwrap-args.js'
+import { bwrapArgs, sandboxEtc, systemBindArgs } from '../../src/workspace/bwrap-args.js'
 import { execCommand } from '../../src/workspace/exec.js'
 import { fallbackWarning, resolveSandbox } from '../../src/workspace/sandbox.js'
 import { bwrap } from './helpers.js'
@@ -78,9 +80,23 @@ describe('bubblewrap arguments', () => {
     expect(pairs('--bind')).toEqual(['/w/home=/w/home', '/w/work=/w/work'])
     expect(pairs('--ro-bind')).toContain('/usr=/usr')
     expect(pairs('--ro-bind')).toContain('/opt/tool=/opt/tool')
-    const visible = [...systemBindArgs(), ...args].join(' ')
-    for (const hidden of ['/root', '/home', '/etc/shadow', '/etc/ssl/private', '/etc/gitconfig', '/etc/npmrc', '/var', '/run']) {
-      expect(visible).not.toMatch(new RegExp(`(^| )${hidden}( |$)`))
+    // Every host path the sandbox sees: the system, the private /etc, and what the layout names.
+    const sources = ['--bind', '--ro-bind', '--ro-bind-try', '--dev-bind'].flatMap((flag) => pairs(flag).map((pair) => pair.split('=')[0]))
+    const system = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32']
+    expect(sources.filter((source) => ![...system, sandboxEtc(), '/opt/tool', '/w/home', '/w/work'].includes(source!))).toEqual([])
+    expect(pairs('--ro-bind')).toContain(`${sandboxEtc()}=/etc`)
+    expect(systemBindArgs().join(' ')).toContain(`--ro-bind ${sandboxEtc()} /etc`)
+  })
+
+  it("gives the sandbox a private copy of the /etc entries tools need, and none of the host's secrets", () => {
+    const etc = sandboxEtc()
+    expect(statSync(etc).mode & 0o777).toBe(0o755)
+    const names = readdirSync(etc)
+    for (const needed of ['passwd', 'group', 'nsswitch.conf'].filter((name) => existsSync(join('/etc', name)))) expect(names).toContain(needed)
+    for (const secret of ['shadow', 'gshadow', 'gitconfig', 'npmrc', 'sudoers', 'ssh']) expect(names).not.toContain(secret)
+    if (existsSync('/etc/ssl')) expect(readdirSync(join(etc, 'ssl')).sort()).toEqual(['certs', 'openssl.cnf'].filter((name) => existsSync(join('/etc/ssl', name))))
+    if (existsSync('/etc/localtime') && lstatSync('/etc/localtime').isSymbolicLink()) {
+      expect(readlinkSync(join(etc, 'localtime'))).toBe(readlinkSync('/etc/localtime'))
     }
     expect(args.slice(args.indexOf('--remount-ro', args.indexOf('--tmpfs') + 3))).toContain('/')
   })
