@@ -55,8 +55,6 @@ export interface ParallelRun {
   pool?: 'forks' | 'threads'
   /** Sandbox of the agent's commands. @default 'auto' (bubblewrap here) */
   sandbox?: 'auto' | 'none'
-  /** Where commands start from (the plugin's `spawner`). @default 'helper' */
-  spawner?: 'helper' | 'inline'
 }
 
 /** Options of {@link benchParallel}. */
@@ -69,13 +67,13 @@ export interface BenchParallelOptions {
   runs?: ParallelRun[]
 }
 
-/** The default runs: both layouts side by side, and one run with rate limiting. */
+/** The default runs: both layouts side by side, one without the sandbox, and one with rate limiting. */
 export const DEFAULT_RUNS: ParallelRun[] = [
   { layout: 'concurrent', concurrency: 8 },
   { layout: 'concurrent', concurrency: 32 },
   { layout: 'concurrent', concurrency: 64 },
   { layout: 'files', concurrency: 32 },
-  { layout: 'concurrent', concurrency: 32, spawner: 'inline' },
+  { layout: 'concurrent', concurrency: 32, sandbox: 'none' },
   { layout: 'concurrent', concurrency: 32, rateLimit: 0.1 },
 ]
 
@@ -97,7 +95,7 @@ export async function benchParallel(options: BenchParallelOptions = {}): Promise
     const { layout, concurrency } = spec
     const pool = spec.pool ?? 'forks'
     const workers = layout === 'files' ? concurrency : Math.min(CORES, concurrency)
-    const dir = join(benchRoot, `parallel-${layout}-${concurrency}${spec.rateLimit ? '-429' : ''}${spec.spawner ?? ''}`)
+    const dir = join(benchRoot, `parallel-${layout}-${concurrency}${spec.rateLimit ? '-429' : ''}`)
     const { solutionsDir } = writeTaskProject({
       dir,
       kind: 'agent',
@@ -109,7 +107,6 @@ export async function benchParallel(options: BenchParallelOptions = {}): Promise
       maxWorkers: workers,
       pool,
       sandbox: spec.sandbox ?? 'auto',
-      ...(spec.spawner ? { spawner: spec.spawner } : {}),
     })
     const sim = await startSimServer({
       solutionsDir,
@@ -138,7 +135,7 @@ export async function benchParallel(options: BenchParallelOptions = {}): Promise
       rows.push({
         tasks,
         concurrency,
-        setup: `${setup}, ${pool}${spec.sandbox === 'none' ? ', no sandbox' : ''}${spec.spawner === 'inline' ? ', commands started inline' : ''}${spec.rateLimit ? `, 429 on ${spec.rateLimit * 100}%` : ''}`,
+        setup: `${setup}, ${pool}${spec.sandbox === 'none' ? ', no sandbox' : ''}${spec.rateLimit ? `, 429 on ${spec.rateLimit * 100}%` : ''}`,
         modelCalls: stats.completions,
         idealMs: Math.round(idealMs),
         wallMs: Math.round(run.wallMs),
@@ -170,7 +167,6 @@ export const LARGE_RUNS: ParallelRun[] = [
     { layout: 'files' as const, concurrency },
   ]),
   { layout: 'concurrent', concurrency: 32, sandbox: 'none' },
-  { layout: 'concurrent', concurrency: 32, spawner: 'inline' },
   { layout: 'files', concurrency: 32, pool: 'threads' },
   { layout: 'concurrent', concurrency: 32, rateLimit: 0.1 },
 ]

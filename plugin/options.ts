@@ -24,11 +24,6 @@ export interface SelfHarnessOptions {
   keepWorkspaces?: boolean
   /** How agent commands are confined: bubblewrap when installed (`auto`), always (`bwrap`), or not (`none`). @default 'auto' */
   sandbox?: 'auto' | 'bwrap' | 'none'
-  /**
-   * Where agent commands are started from: a small helper process per vitest worker (`helper`), which keeps
-   * process starts cheap and off the agents' event loop, or the worker itself (`inline`). @default 'helper'
-   */
-  spawner?: 'helper' | 'inline'
   /** Names of the runner's environment variables that commands may see (none by default). @default [] */
   envAllow?: string[]
   /** Write the self-contained HTML report beside the record after each run. @default false */

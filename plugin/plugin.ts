@@ -8,7 +8,6 @@ import { ConfigurationError, SelfHarnessError } from '../src/errors.js'
 import { loadHarness } from '../src/harness/version.js'
 import { resolveGatePolicy } from '../src/gate/policy.js'
 import { validateSandboxMode } from '../src/workspace/sandbox.js'
-import { validateSpawner } from '../src/workspace/spawner.js'
 import { dropTruncatedTail, journalPathFor, readJournal, removeJournal } from '../src/record/journal.js'
 import { selectRun, type SelfHarnessOptions } from './options.js'
 import { PROVIDE_KEY, type ProvidedSettings, type TrialMeta } from './provided.js'
@@ -34,8 +33,6 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
         const model = resolveModelOptions(options.model)
         const sandbox = selection.sandbox
         validateSandboxMode(sandbox)
-        const spawner = options.spawner ?? 'helper'
-        validateSpawner(spawner)
         const outputDir = resolve(root, selection.outputDir)
         const recordFile = recordPathFor(outputDir, harness.name)
         const journalFile = journalPathFor(recordFile)
@@ -60,7 +57,6 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
           traceDir: resolve(outputDir, 'traces', harness.name),
           workspaceRoot: options.workspaceRoot,
           sandbox,
-          spawner,
           envAllow: options.envAllow ?? [],
           keepWorkspaces: options.keepWorkspaces ?? false,
           root,

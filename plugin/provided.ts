@@ -10,7 +10,6 @@ export interface ProvidedSettings {
   traceDir: string
   workspaceRoot: string | undefined
   sandbox: 'auto' | 'bwrap' | 'none'
-  spawner: 'helper' | 'inline'
   envAllow: string[]
   keepWorkspaces: boolean
   root: string

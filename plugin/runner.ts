@@ -94,7 +94,7 @@ export default class SelfHarnessRunner extends TestRunner {
     while (used.has(index)) index++
     const workspace = await createWorkspace({
       root: settings.workspaceRoot,
-      exec: { sandbox: settings.sandbox, spawner: settings.spawner, envAllow: settings.envAllow },
+      exec: { sandbox: settings.sandbox, envAllow: settings.envAllow },
     })
     const runs: AgentRun[] = []
     const traceBase = join(settings.traceDir, slug(meta.taskId))

@@ -33,8 +33,6 @@ export interface TaskProjectOptions {
   model?: { maxRetries?: number; timeoutMs?: number }
   /** The sandbox of every command, on both sides. @default 'auto' */
   sandbox?: 'auto' | 'bwrap' | 'none'
-  /** Where commands start from (the plugin's `spawner` option). @default 'helper' */
-  spawner?: 'helper' | 'inline'
   /** Node flags of the workers (vitest `execArgv`), e.g. `--cpu-prof`. */
   execArgv?: string[]
 }
@@ -86,7 +84,7 @@ export function writeTaskProject(options: TaskProjectOptions): { solutionsDir: s
     ...(options.concurrentPerFile ? { sequence: { concurrent: true }, maxConcurrency: options.concurrentPerFile } : {}),
     ...(options.execArgv ? { execArgv: options.execArgv } : {}),
   }
-  const pluginOptions = { sandbox, ...(options.spawner ? { spawner: options.spawner } : {}), ...(options.model ? { model: options.model } : {}) }
+  const pluginOptions = { sandbox, ...(options.model ? { model: options.model } : {}) }
   const plugin = kind === 'plain' ? '' : `selfHarness(${JSON.stringify(pluginOptions)})`
   writeFileSync(
     join(dir, 'vitest.config.mjs'),

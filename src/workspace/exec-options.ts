@@ -2,7 +2,6 @@ import { isAbsolute } from 'node:path'
 import { ConfigurationError } from '../errors.js'
 import { defaultRunAs, type RunAs } from './run-as.js'
 import { validateSandboxMode, type SandboxMode } from './sandbox.js'
-import { validateSpawner, type Spawner } from './spawner.js'
 
 /** Options of one command. */
 export interface ExecOptions {
@@ -38,11 +37,6 @@ export interface ExecOptions {
   runAs?: RunAs
   /** bubblewrap binary. @default `bwrap` found on PATH */
   bwrapPath?: string
-  /**
-   * Where the command is started from: `helper`, a small helper process per runner process (cheap to start
-   * processes from, see spawner.ts), or `inline`, the runner's own process. @default 'helper'
-   */
-  spawner?: Spawner
 }
 
 /** {@link ExecOptions} with defaults filled in. */
@@ -67,13 +61,11 @@ export function resolveExecOptions(raw: ExecOptions = {}): ResolvedExecOptions {
     tmpSizeBytes: raw.tmpSizeBytes ?? 256 * 1024 * 1024,
     readOnlyPaths: raw.readOnlyPaths ?? [],
     runAs: raw.runAs ?? defaultRunAs(),
-    spawner: raw.spawner ?? 'helper',
   }
   for (const field of ['timeoutMs', 'maxOutputBytes', 'maxTotalOutputBytes', 'maxProcesses', 'maxFileBytes', 'tmpSizeBytes'] as const) {
     expectPositiveInteger(field, options[field])
   }
   validateSandboxMode(options.sandbox)
-  validateSpawner(options.spawner)
   for (const field of ['cwd', 'home', 'tmpDir'] as const) {
     const value = options[field]
     if (value !== undefined && !isAbsolute(value)) fail(field, 'an absolute path', value)

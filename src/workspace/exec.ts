@@ -3,7 +3,7 @@ import { bwrapArgs, type BwrapLayout } from './bwrap-args.js'
 import { resolveExecOptions, type ExecOptions, type ResolvedExecOptions } from './exec-options.js'
 import { countUserTasks, isOtherUser } from './run-as.js'
 import { resolveSandbox, type SandboxResolution } from './sandbox.js'
-import { launchFrom } from './spawner.js'
+import { launch } from './launch.js'
 
 export type { ExecOptions } from './exec-options.js'
 
@@ -65,7 +65,7 @@ export async function execCommand(command: string, options: ExecOptions = {}): P
     ? [...bwrapArgs(layoutOf(o, sandbox)), '--', 'bash', '-c', script, 'bash', command]
     : ['-c', script, 'bash', command]
 
-  const outcome = await launchFrom(o.spawner, {
+  const outcome = await launch({
     file,
     args,
     cwd: bwrap ? '/' : (o.cwd ?? '/'),

@@ -3,10 +3,7 @@ import type { Readable } from 'node:stream'
 import { createOutputSink } from './output-sink.js'
 import { killGroup, trackGroup, untrackGroup, waitForExit } from './process-group.js'
 
-/**
- * One process to start, fully decided: what {@link launch} needs and nothing it must look up. Plain data, so it
- * crosses to the command helper process (see spawner.ts) unchanged.
- */
+/** One process to start, fully decided: what {@link launch} needs and nothing it must look up. */
 export interface LaunchSpec {
   file: string
   args: string[]

@@ -1,7 +1,7 @@
 import { lstat, readdir, readFile, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { SandboxError } from '../errors.js'
-import { launchFrom, type Spawner } from './spawner.js'
+import { launch } from './launch.js'
 
 /** The user a command runs as. */
 export interface RunAs {
@@ -33,9 +33,9 @@ export function isOtherUser(runAs: RunAs): boolean {
  * Gives files the runner created under `paths` to `runAs`. Uses `chown -R -h --from`, which walks with
  * directory descriptors and never follows symlinks, so entries swapped in by the sandbox cannot redirect it.
  */
-export async function handOver(paths: string[], runAs: RunAs, spawner: Spawner = 'helper'): Promise<void> {
+export async function handOver(paths: string[], runAs: RunAs): Promise<void> {
   const self = selfUser()
-  const result = await launchFrom(spawner, {
+  const result = await launch({
     file: 'chown',
     args: ['-R', '-h', '-P', `--from=${self.uid}`, `${runAs.uid}:${runAs.gid}`, '--', ...paths],
     cwd: '/',

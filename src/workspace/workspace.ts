@@ -74,7 +74,7 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
     const mode = pending
     pending = 'none'
     try {
-      if (mode === 'give' || (await ownsAnything([path, home], selfUser().uid))) await handOver([path, home], runAs, options.exec?.spawner)
+      if (mode === 'give' || (await ownsAnything([path, home], selfUser().uid))) await handOver([path, home], runAs)
     } catch (error) {
       pending = mode
       throw error

@@ -30,6 +30,12 @@ describe('harness selection', () => {
     expect(selectRun([], { SELF_HARNESS_GATE: '0' }, { baseline: 'b.json' }).gate).toBe(false)
   })
 
+  it('takes the sandbox from the environment before the option', () => {
+    expect(selectRun([], { SELF_HARNESS_SANDBOX: 'none' }, { sandbox: 'bwrap' }).sandbox).toBe('none')
+    expect(selectRun([], {}, { sandbox: 'bwrap' }).sandbox).toBe('bwrap')
+    expect(selectRun([], {}, {}).sandbox).toBe('auto')
+  })
+
   it('refuses trials below one', () => {
     expect(() => selectRun([], { SELF_HARNESS_TRIALS: '0' }, {})).toThrow('Expected `trials` to be a positive integer, got `0`.')
   })

@@ -21,10 +21,10 @@ afterAll(async () => {
   await rm(out, { recursive: true, force: true })
 })
 
-const selfHarness = (args: string[], cwd = broken) =>
+const selfHarness = (args: string[], cwd = broken, env: Record<string, string> = {}) =>
   execa(process.execPath, [cli, ...args], {
     cwd,
-    env: { OPENAI_BASE_URL: sim.url, OPENAI_API_KEY: 'k', SELF_HARNESS_MODEL: 'sim-oracle', SELF_HARNESS_OUTPUT_DIR: out, NO_COLOR: '1' },
+    env: { OPENAI_BASE_URL: sim.url, OPENAI_API_KEY: 'k', SELF_HARNESS_MODEL: 'sim-oracle', SELF_HARNESS_OUTPUT_DIR: out, NO_COLOR: '1', ...env },
     reject: false,
     all: true,
   })
@@ -49,6 +49,12 @@ describe('bad input', () => {
     const run = await selfHarness(['vitest', 'run', '--harness=baseline', '--trials=0'])
     expect(run.exitCode).toBe(2)
     expect(run.stderr).toContain('Expected `--trials` to be a positive integer, got `0`.')
+  })
+
+  it('refuses an unknown sandbox, naming the setting (exit 2)', async () => {
+    const sandbox = await selfHarness(['vitest', 'run', '--harness=baseline', '--no-gate', 'tasks/write-note'], broken, { SELF_HARNESS_SANDBOX: 'chroot' })
+    expect(sandbox.exitCode).toBe(2)
+    expect(sandbox.all).toContain('Expected `sandbox` to be auto, bwrap or none, got `chroot`.')
   })
 
   it('refuses a record of another schema version (exit 3) and a truncated one (exit 2)', async () => {
