@@ -1,6 +1,7 @@
-import { chmodSync, cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs'
+import { createHash, type Hash } from 'node:crypto'
+import { chmodSync, cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, renameSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 
 /** What one bubblewrap sandbox sees beyond the read-only system. */
 export interface BwrapLayout {
@@ -57,38 +58,92 @@ export function systemBindArgs(): string[] {
   return args
 }
 
-/** The directory bound as the sandbox's /etc (made on first use, removed when the process exits). */
+/** The directory bound as the sandbox's /etc (see {@link copyEtc}). */
 export function sandboxEtc(): string {
   systemBindArgs()
   return (globalThis as Slot)[SLOT]!.etc
 }
 
-/** Copies the selected /etc entries (symlinks as symlinks) into a fresh directory readable by every user. */
+/**
+ * The copy of the selected /etc entries (symlinks as symlinks) bound as the sandbox's /etc: one directory per user
+ * and content, `<tmpdir>/self-harness-etc-<uid>-<hash>`, made once and shared by every runner process (it is never
+ * written after it is complete, so no process needs to remove it). A directory at that path that is not the
+ * user's own, or is writable by others, is not trusted: a private copy is made instead and removed at exit.
+ */
 function copyEtc(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'self-harness-etc-'))
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
-  chmodSync(dir, 0o755)
-  let names: string[] = []
-  try {
-    names = readdirSync('/etc')
-  } catch {
-    // no /etc: an empty one
-  }
-  const copy = (from: string, to: string): void => {
+  const sources = etcSources()
+  const hash = createHash('sha256')
+  for (const [from] of sources) stamp(from, hash)
+  const uid = process.getuid?.() ?? -1
+  const shared = join(tmpdir(), `self-harness-etc-${uid}-${hash.digest('hex').slice(0, 16)}`)
+  if (isOwnDirectory(shared, uid)) return shared
+  const fresh = mkdtempSync(join(tmpdir(), 'self-harness-etc-'))
+  chmodSync(fresh, 0o755)
+  for (const [from, to] of sources) {
     try {
-      cpSync(from, to, { recursive: true, verbatimSymlinks: true })
+      mkdirSync(dirname(join(fresh, to)), { recursive: true, mode: 0o755 })
+      cpSync(from, join(fresh, to), { recursive: true, verbatimSymlinks: true })
     } catch {
       // unreadable or gone: left out, as a missing entry would be
     }
   }
-  for (const name of names.filter((name) => ETC_NAMES.has(name) || ETC_PREFIXES.some((prefix) => name.startsWith(prefix)))) {
-    copy(join('/etc', name), join(dir, name))
+  try {
+    renameSync(fresh, shared)
+    return shared
+  } catch {
+    // another process made it first, or the path is taken
   }
-  if (exists('/etc/ssl')) {
-    mkdirSync(join(dir, 'ssl'), { mode: 0o755 })
-    for (const name of ETC_SSL) if (exists(join('/etc/ssl', name))) copy(join('/etc/ssl', name), join(dir, 'ssl', name))
+  if (isOwnDirectory(shared, uid)) {
+    rmSync(fresh, { recursive: true, force: true })
+    return shared
   }
-  return dir
+  process.once('exit', () => rmSync(fresh, { recursive: true, force: true }))
+  return fresh
+}
+
+/** The host paths copied into the sandbox's /etc, each with its path inside it. */
+function etcSources(): Array<[string, string]> {
+  let names: string[] = []
+  try {
+    names = readdirSync('/etc').sort()
+  } catch {
+    // no /etc: an empty one
+  }
+  const picked = names.filter((name) => ETC_NAMES.has(name) || ETC_PREFIXES.some((prefix) => name.startsWith(prefix)))
+  return [
+    ...picked.map((name): [string, string] => [join('/etc', name), name]),
+    ...ETC_SSL.filter((name) => exists(join('/etc/ssl', name))).map((name): [string, string] => [join('/etc/ssl', name), join('ssl', name)]),
+  ]
+}
+
+/** Feeds what identifies the content under `path` (names, sizes, times, modes, link targets) into `hash`. */
+function stamp(path: string, hash: Hash): void {
+  let info
+  try {
+    info = lstatSync(path)
+  } catch {
+    return
+  }
+  hash.update(`${path}\0${info.size}\0${info.mtimeMs}\0${info.mode}\0`)
+  if (info.isSymbolicLink()) hash.update(readlinkSync(path))
+  else if (info.isDirectory()) {
+    let names: string[] = []
+    try {
+      names = readdirSync(path).sort()
+    } catch {
+      // unreadable: identified by its own entry
+    }
+    for (const name of names) stamp(join(path, name), hash)
+  }
+}
+
+function isOwnDirectory(path: string, uid: number): boolean {
+  try {
+    const info = lstatSync(path)
+    return info.isDirectory() && info.uid === uid && (info.mode & 0o022) === 0
+  } catch {
+    return false
+  }
 }
 
 /** The full bubblewrap argument list (without the command) for one sandbox. */

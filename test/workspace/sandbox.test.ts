@@ -1,4 +1,5 @@
-import { existsSync, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs'
+import { execa } from 'execa'
+import { chmodSync, existsSync, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ConfigurationError, SandboxError } from '../../src/errors.js'
@@ -88,7 +89,24 @@ describe('bubblewrap arguments', () => {
     expect(systemBindArgs().join(' ')).toContain(`--ro-bind ${sandboxEtc()} /etc`)
   })
 
-  it("gives the sandbox a private copy of the /etc entries tools need, and none of the host's secrets", () => {
+  it('shares one copy of /etc between runner processes, unless the shared one could have been changed by others', async () => {
+    const built = new URL('../../dist/src/workspace/bwrap-args.js', import.meta.url).href
+    const etcOf = async (): Promise<string> =>
+      (await execa(process.execPath, ['--input-type=module', '-e', `import { sandboxEtc } from '${built}'; console.log(sandboxEtc())`])).stdout.trim()
+    const shared = sandboxEtc()
+    expect(shared).toMatch(new RegExp(`self-harness-etc-${process.getuid?.() ?? -1}-[0-9a-f]{16}$`))
+    expect(await etcOf()).toBe(shared)
+    chmodSync(shared, 0o777)
+    try {
+      const other = await etcOf()
+      expect(other).not.toBe(shared)
+      expect(existsSync(other)).toBe(false) // a private copy, removed when its process exited
+    } finally {
+      chmodSync(shared, 0o755)
+    }
+  })
+
+  it("gives the sandbox a copy of the /etc entries tools need, and none of the host's secrets", () => {
     const etc = sandboxEtc()
     expect(statSync(etc).mode & 0o777).toBe(0o755)
     const names = readdirSync(etc)
