@@ -84,8 +84,7 @@ export function writeTaskProject(options: TaskProjectOptions): { solutionsDir: s
     ...(options.concurrentPerFile ? { sequence: { concurrent: true }, maxConcurrency: options.concurrentPerFile } : {}),
     ...(options.execArgv ? { execArgv: options.execArgv } : {}),
   }
-  const pluginOptions = { sandbox, ...(options.model ? { model: options.model } : {}) }
-  const plugin = kind === 'plain' ? '' : `selfHarness(${JSON.stringify(pluginOptions)})`
+  const plugin = kind === 'plain' ? '' : `selfHarness(${JSON.stringify({ sandbox, ...(options.model ? { model: options.model } : {}) })})`
   writeFileSync(
     join(dir, 'vitest.config.mjs'),
     [

@@ -81,7 +81,7 @@ export async function execCommand(command: string, options: ExecOptions = {}): P
 
   if (outcome.startError !== undefined) {
     const where = bwrap ? '' : ` in \`${o.cwd ?? '/'}\``
-    throw new SandboxError(`Could not start \`${file}\`${where}: ${outcome.startError}.`)
+    throw new SandboxError(`Could not start \`${file}\`${where}: ${outcome.startError.message}.`, { cause: outcome.startError })
   }
   if (bwrap && !killed && !outcome.status.includes('"exit-code"')) {
     const message = outcome.stderr.trim().split('\n')[0] ?? ''

@@ -28,8 +28,8 @@ export interface LaunchSpec {
 export interface LaunchOutcome {
   /** Exit code, `null` when killed by a signal. */
   code: number | null
-  /** The process could not be started; the message of the system error. */
-  startError?: string
+  /** The process could not be started: the system error. */
+  startError?: Error
   stdout: string
   stderr: string
   /** Text written on the status descriptor. */
@@ -98,7 +98,7 @@ export async function launch(spec: LaunchSpec): Promise<LaunchOutcome> {
   if ((timedOut || outputLimited) && sandboxInit) await waitForExit(sandboxInit, 2000)
   return {
     code: outcome.code,
-    ...(outcome.error ? { startError: outcome.error.message } : {}),
+    ...(outcome.error ? { startError: outcome.error } : {}),
     stdout: stdout.text(),
     stderr: stderr.text(),
     status,

@@ -47,7 +47,7 @@ export async function handOver(paths: string[], runAs: RunAs): Promise<void> {
   })
   if (result.code !== 0) {
     throw new SandboxError(
-      `Could not give the workspace to uid ${runAs.uid}: ${result.stderr.trim() || result.startError || 'chown failed'}.`,
+      `Could not give the workspace to uid ${runAs.uid}: ${result.stderr.trim() || result.startError?.message || 'chown failed'}.`,
     )
   }
 }
