@@ -93,9 +93,11 @@ export async function launch(spec: LaunchSpec): Promise<LaunchOutcome> {
   await drain([child.stdout, child.stderr, statusStream])
   await child
   if (pgid) untrackGroup(pgid)
-  // bubblewrap's pid 1 finishes exiting only once every process of its namespace is gone.
+  // bubblewrap's pid 1 finishes exiting only once every process of its namespace is gone, and bubblewrap itself
+  // may exit before that: waiting for it means no background job of the command outlives the call (usually one
+  // read of /proc, as it is gone already).
   const sandboxInit = Number(/"child-pid":\s*(\d+)/.exec(status)?.[1] ?? 0)
-  if ((timedOut || outputLimited) && sandboxInit) await waitForExit(sandboxInit, 2000)
+  if (sandboxInit) await waitForExit(sandboxInit, 2000)
   return {
     code: outcome.code,
     ...(outcome.error ? { startError: outcome.error } : {}),
