@@ -1,5 +1,6 @@
 import { ConfigurationError } from '../src/errors.js'
 import type { ModelOptions } from '../src/agent/model.js'
+import { runSettingsFromEnv, type RunSettingsInput } from '../src/agent/settings.js'
 import type { GatePolicyInput } from '../src/gate/policy.js'
 
 /** Options of the `selfHarness()` vitest plugin. */
@@ -8,8 +9,15 @@ export interface SelfHarnessOptions {
   harness?: string
   /** Directory of the harness files, relative to the vitest root. @default 'harnesses' */
   harnessDir?: string
-  /** The model endpoint; each field falls back to its environment variable. */
+  /** The model endpoint; each field falls back to its environment variable. `model.timeoutMs` is a run setting (below). */
   model?: ModelOptions
+  /**
+   * Time limit of one agent run in milliseconds (a run setting: recorded in the record, not part of the harness id).
+   * `SELF_HARNESS_RUN_TIMEOUT_MS` wins over it. @default the harness file's `limits.runTimeoutMs`, else 120000
+   */
+  runTimeoutMs?: number
+  /** Factor applied to every wall-clock budget, for a slow or fast machine (`SELF_HARNESS_TIME_SCALE` wins). @default 1 */
+  timeScale?: number
   /** Trials per task. @default 1 */
   trials?: number
   /** Where records and traces go, relative to the vitest root. @default '.self-harness' */
@@ -58,6 +66,8 @@ export interface RunSelection {
   only: string | undefined
   /** The model-response cache, when one is asked for. */
   cache: { dir: string; mode: 'read-write' | 'read-only' | 'refresh' } | undefined
+  /** Run settings as given (environment over options), validated with the harness's defaults by `resolveRunSettings`. */
+  timing: RunSettingsInput
 }
 
 /** Reads `--name=value` or `--name value` after a `--` separator. */
@@ -107,7 +117,15 @@ export function selectRun(argv: readonly string[], env: NodeJS.ProcessEnv, optio
     extend: env.SELF_HARNESS_EXTEND || undefined,
     only: env.SELF_HARNESS_ONLY || undefined,
     cache: resolveCache(env, options),
+    timing: {
+      ...definedOnly({ runTimeoutMs: options.runTimeoutMs, requestTimeoutMs: options.model?.timeoutMs, timeScale: options.timeScale }),
+      ...runSettingsFromEnv(env),
+    },
   }
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
 }
 
 const CACHE_MODES = ['read-write', 'read-only', 'refresh'] as const

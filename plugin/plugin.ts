@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Plugin } from 'vitest/config'
 import { resolveModelOptions } from '../src/agent/model.js'
+import { resolveRunSettings } from '../src/agent/settings.js'
 import { ConfigurationError, SelfHarnessError } from '../src/errors.js'
 import { loadHarness } from '../src/harness/version.js'
 import { resolveGatePolicy } from '../src/gate/policy.js'
@@ -30,7 +31,9 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
         const selection = selectRun(process.argv, process.env, options)
         const harnessDir = resolve(root, selection.harnessDir)
         const harness = await loadHarness(selection.harness, harnessDir)
-        const model = resolveModelOptions(options.model)
+        // Wall-clock budgets are run settings: an old harness file's `limits.runTimeoutMs` is only their default.
+        const run = resolveRunSettings(selection.timing, { runTimeoutMs: harness.spec.limits.runTimeoutMs })
+        const model = resolveModelOptions({ ...options.model, timeoutMs: run.requestTimeoutMs })
         const sandbox = selection.sandbox
         validateSandboxMode(sandbox)
         const outputDir = resolve(root, selection.outputDir)
@@ -53,6 +56,7 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
           harness: { name: harness.name, id: harness.id, file: harness.file, spec: harness.spec },
           // The key stays out of what is handed around unless it was given as an option; workers read the environment.
           model: { ...model, apiKey: options.model?.apiKey ?? '' },
+          run,
           trials: selection.trials,
           traceDir: resolve(outputDir, 'traces', harness.name),
           workspaceRoot: options.workspaceRoot,
@@ -68,6 +72,7 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
         reporter = new SelfHarnessReporter({
           harness: { name: harness.name, id: harness.id },
           model: model.model,
+          settings: { ...run, ...(model.maxTokens !== undefined ? { maxTokens: model.maxTokens } : {}) },
           trials: selection.trials,
           recordFile,
           journalFile,

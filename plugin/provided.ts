@@ -1,10 +1,13 @@
 import type { ResolvedModelOptions } from '../src/agent/model.js'
+import type { RunSettings } from '../src/agent/settings.js'
 import type { HarnessSpec } from '../src/harness/spec.js'
 
 /** What the plugin hands every worker (JSON-safe). */
 export interface ProvidedSettings {
   harness: { name: string; id: string; file: string | undefined; spec: HarnessSpec }
   model: ResolvedModelOptions
+  /** Wall-clock budgets of the run (already scaled); `model.timeoutMs` equals `run.requestTimeoutMs`. */
+  run: RunSettings
   trials: number
   /** Absolute directory for traces. */
   traceDir: string

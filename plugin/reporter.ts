@@ -17,6 +17,8 @@ import { collectTasks } from './collect.js'
 export interface ReporterSettings {
   harness: { name: string; id: string }
   model: string
+  /** Run settings recorded in the record (wall-clock budgets, `max_tokens`). */
+  settings?: RunRecord['settings']
   trials: number
   /** Absolute path of the run record to write. */
   recordFile: string
@@ -101,7 +103,7 @@ export class SelfHarnessReporter implements Reporter {
       // keeps the other tasks' last results.
       const previous = this.settings.extend ?? (vitest.config.watch && existsSync(this.settings.recordFile) ? this.settings.recordFile : undefined)
       if (previous) await this.keepTasksNotRun(tasks, previous, !this.settings.extend)
-      const record = buildRecord({ harness: this.settings.harness, model: this.settings.model, trials: this.settings.trials, tasks })
+      const record = buildRecord({ harness: this.settings.harness, model: this.settings.model, trials: this.settings.trials, tasks, settings: this.settings.settings })
       await writeRecord(this.settings.recordFile, record)
       await removeJournal(this.settings.journalFile)
       const flakeFile = join(this.settings.flakeDir, `${this.settings.harness.id}.json`)

@@ -110,6 +110,7 @@ export default class SelfHarnessRunner extends TestRunner {
           trace: createTraceRecorder({ path: join(traceBase, `trial-${index}${suffix}.jsonl`), redact: this.redact }),
           taskId: meta.taskId,
           trial: index,
+          settings: settings.run,
         })
         runs.push(run)
         return run
@@ -126,8 +127,10 @@ export default class SelfHarnessRunner extends TestRunner {
     const meta = test.meta.selfHarness!
     const failedNow = (test.result?.errors?.length ?? 0) > state.errorsBefore
     const infra = state.runs.find((run) => run.status === 'timeout' || run.status === 'error')
+    // The model failing in a way the loop cannot go on from (context exceeded, output refused or cut) fails the trial.
+    const modelFailed = infra ? undefined : state.runs.find((run) => run.status === 'failed')
     const sandboxFailed = test.result?.errors?.slice(state.errorsBefore).some((e) => e.name === 'SandboxError')
-    const outcome: TrialMeta['outcome'] = infra || sandboxFailed ? 'error' : failedNow ? 'fail' : 'pass'
+    const outcome: TrialMeta['outcome'] = infra || sandboxFailed ? 'error' : failedNow || modelFailed ? 'fail' : 'pass'
     const last = state.runs.at(-1)
     const newErrors = test.result?.errors?.slice(state.errorsBefore) ?? []
     const trial: TrialMeta = {
@@ -139,7 +142,7 @@ export default class SelfHarnessRunner extends TestRunner {
       toolCalls: state.runs.reduce((n, r) => n + r.toolCalls, 0),
       ...(last?.tracePath ? { tracePath: last.tracePath } : {}),
       ...(last ? { status: last.status } : {}),
-      ...(infra?.error ? { reason: this.redact(infra.error.message).slice(0, 500) } : newErrors[0] ? { reason: this.redact(String(newErrors[0].message)).slice(0, 500) } : {}),
+      ...((infra ?? modelFailed)?.error ? { reason: this.redact((infra ?? modelFailed)!.error!.message).slice(0, 500) } : newErrors[0] ? { reason: this.redact(String(newErrors[0].message)).slice(0, 500) } : {}),
     }
     meta.trials.push(trial)
     // The assertion that failed joins the trace, so the miner sees why the trial failed.

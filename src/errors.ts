@@ -8,6 +8,12 @@ export type ErrorCode =
   | 'NOT_COMPARABLE'
   | 'USAGE'
   | 'MODEL_FAILED'
+  | 'MODEL_BAD_RESPONSE'
+  | 'MODEL_RATE_LIMITED'
+  | 'MODEL_OUTPUT_REJECTED'
+  | 'MODEL_OUTPUT_CUT'
+  | 'CONTEXT_EXCEEDED'
+  | 'RUN_TIMEOUT'
   | 'SANDBOX_FAILED'
   | 'INTERNAL'
 
@@ -45,10 +51,18 @@ export class NotComparableError extends SelfHarnessError {
   }
 }
 
-/** The model endpoint misbehaved (after retries). Ends a trial as `error`, never as `fail`. */
+/** Codes a {@link ModelError} carries. */
+export type ModelErrorCode = Extract<ErrorCode, `MODEL_${string}` | 'CONTEXT_EXCEEDED' | 'RUN_TIMEOUT'>
+
+/**
+ * The model endpoint misbehaved (after retries) or the model's own output was refused. `MODEL_FAILED`,
+ * `MODEL_BAD_RESPONSE`, `MODEL_RATE_LIMITED` and `RUN_TIMEOUT` end a trial as `error`; `CONTEXT_EXCEEDED`,
+ * `MODEL_OUTPUT_REJECTED` and `MODEL_OUTPUT_CUT` are the model failing the task (see docs/agent-protocol.md).
+ */
 export class ModelError extends SelfHarnessError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('MODEL_FAILED', message, options)
+  declare readonly code: ModelErrorCode
+  constructor(message: string, options?: { cause?: unknown; code?: ModelErrorCode }) {
+    super(options?.code ?? 'MODEL_FAILED', message, options)
   }
 }
 

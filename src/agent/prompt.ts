@@ -15,3 +15,18 @@ export function buildSystemPrompt(spec: HarnessSpec): string {
   }
   return prompt
 }
+
+/** What the model is told when the server refused its last answer (the answer never reached the loop). */
+export function rejectedOutputMessage(reason: string): string {
+  return `The model server could not read your last answer (${reason.slice(0, 300)}). Answer again: call the tools with arguments that are one JSON object each, with no text after a call, or call finish.`
+}
+
+/** What the model is told when its last answer was cut at the token limit. */
+export function cutAnswerMessage(): string {
+  return 'Your last answer was cut at the token limit before it ended, so none of its tool calls were run. Send a shorter answer: fewer or smaller tool calls.'
+}
+
+/** What the model is told when its answer held more tool calls than are run at once. */
+export function droppedCallsMessage(dropped: number, max: number): string {
+  return `${dropped} more tool call(s) of your last answer were not run: at most ${max} are run per answer. Send the remaining calls again if they are still needed.`
+}

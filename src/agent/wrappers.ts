@@ -1,6 +1,7 @@
 import type { HarnessSpec, ToolName } from '../harness/spec.js'
 import type { TraceRecorder } from '../trace/writer.js'
 import type { Workspace } from '../workspace/workspace.js'
+import type { RunBudget } from './budget.js'
 import { callTool, type ToolOutcome } from './tools.js'
 
 /** The text a wrapper condition is tested on: the command for `shell`, the path for file tools. */
@@ -12,13 +13,20 @@ function subjectOf(name: ToolName, args: Record<string, unknown>): string {
 const matches = (pattern: string | undefined, subject: string): boolean =>
   pattern === undefined || new RegExp(pattern).test(subject)
 
-/** Runs a tool call the way the harness wraps it: before steps, the call with retries, after checks. */
+/** No limit beyond the harness's own, for callers without a run budget. */
+const UNBOUNDED: Pick<RunBudget, 'commandMs' | 'check'> = { commandMs: (ms) => ms, check: () => {} }
+
+/**
+ * Runs a tool call the way the harness wraps it: before steps, the call with retries, after checks. Every command
+ * gets the harness's time limit scaled and clamped to the run's time left, and none starts once it is gone.
+ */
 export async function runWrappedTool(
   name: Exclude<ToolName, 'finish'>,
   args: Record<string, unknown>,
   spec: HarnessSpec,
   workspace: Workspace,
   trace: TraceRecorder,
+  budget: Pick<RunBudget, 'commandMs' | 'check'> = UNBOUNDED,
 ): Promise<ToolOutcome> {
   const tool = spec.tools[name]
   const subject = subjectOf(name, args)
@@ -26,22 +34,26 @@ export async function runWrappedTool(
 
   for (const step of tool.before) {
     if (!matches(step.match, subject)) continue
-    const result = await workspace.exec(step.run, { timeoutMs: spec.limits.commandTimeoutMs })
+    budget.check()
+    const result = await workspace.exec(step.run, { timeoutMs: budget.commandMs(spec.limits.commandTimeoutMs) })
     const ok = result.exitCode === 0
     trace.record({ kind: 'harness-step', step: 'before', detail: step.run, ok })
     notes.push(`[harness] ran before the call: ${step.run} (exit ${result.exitCode ?? 'timeout'})`)
   }
 
   const timeoutMs = tool.timeoutMs ?? spec.limits.commandTimeoutMs
-  let outcome = await callTool(name, args, workspace, timeoutMs)
+  budget.check()
+  let outcome = await callTool(name, args, workspace, budget.commandMs(timeoutMs))
   for (let attempt = 1; !outcome.ok && attempt <= tool.retries; attempt++) {
+    budget.check()
     trace.record({ kind: 'harness-step', step: 'retry', detail: `attempt ${attempt} of ${tool.retries + 1} failed`, ok: false })
     notes.push(`[harness] attempt ${attempt} of ${tool.retries + 1} failed; retried`)
-    outcome = await callTool(name, args, workspace, timeoutMs)
+    outcome = await callTool(name, args, workspace, budget.commandMs(timeoutMs))
   }
 
   for (const check of tool.after) {
-    const note = await runAfterCheck(check, name, args, subject, outcome, spec, workspace)
+    budget.check()
+    const note = await runAfterCheck(check, name, args, subject, outcome, spec, workspace, budget)
     if (note === undefined) continue
     trace.record({ kind: 'harness-step', step: 'after', detail: note, ok: !/MISMATCH|failed/.test(note) })
     notes.push(note)
@@ -58,6 +70,7 @@ async function runAfterCheck(
   outcome: ToolOutcome,
   spec: HarnessSpec,
   workspace: Workspace,
+  budget: Pick<RunBudget, 'commandMs'>,
 ): Promise<string | undefined> {
   switch (check.kind) {
     case 'read-back': {
@@ -78,7 +91,7 @@ async function runAfterCheck(
     }
     case 'run': {
       if (!matches(check.match, subject)) return undefined
-      const result = await workspace.exec(check.run, { timeoutMs: spec.limits.commandTimeoutMs })
+      const result = await workspace.exec(check.run, { timeoutMs: budget.commandMs(spec.limits.commandTimeoutMs) })
       const output = `${result.stdout}${result.stderr}`.trim().slice(0, 1_000)
       return `[harness] check ${check.run}: exit ${result.exitCode ?? 'timeout'}${output ? `\n${output}` : ''}`
     }
@@ -91,15 +104,17 @@ export async function runFinalChecks(
   workspace: Workspace,
   trace: TraceRecorder,
   state: { reflected: boolean },
+  budget: Pick<RunBudget, 'commandMs' | 'check'> = UNBOUNDED,
 ): Promise<string | undefined> {
   for (const check of spec.finalChecks) {
+    budget.check()
     if (check.kind === 'reflect') {
       if (state.reflected) continue
       state.reflected = true
       trace.record({ kind: 'harness-step', step: 'final-check', detail: 'reflect', ok: false })
       return check.prompt
     }
-    const result = await workspace.exec(check.run, { timeoutMs: spec.limits.commandTimeoutMs })
+    const result = await workspace.exec(check.run, { timeoutMs: budget.commandMs(spec.limits.commandTimeoutMs) })
     const ok = result.exitCode === 0
     trace.record({ kind: 'harness-step', step: 'final-check', detail: check.run, ok })
     if (!ok) {

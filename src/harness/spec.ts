@@ -79,19 +79,22 @@ export const HarnessSpecSchema = z.strictObject({
   limits: z
     .strictObject({
       maxTurns: z.number().int().positive().max(200).default(20),
-      /** Wall-clock limit of a whole agent run; reaching it ends the trial as `error`. */
-      runTimeoutMs: z.number().int().positive().default(120_000),
+      /**
+       * Wall-clock limit of a whole agent run, read for older harness files: a run setting now (`runTimeoutMs`,
+       * `SELF_HARNESS_RUN_TIMEOUT_MS`) that wins over it, and not part of the harness id. At most one day.
+       */
+      runTimeoutMs: z.number().int().positive().max(86_400_000).default(120_000),
       commandTimeoutMs: z.number().int().positive().max(600_000).default(10_000),
       /** Characters of a tool result kept in the conversation. */
-      toolResultMaxChars: z.number().int().positive().default(4_000),
+      toolResultMaxChars: z.number().int().positive().max(1_000_000).default(4_000),
     })
     .default({ maxTurns: 20, runTimeoutMs: 120_000, commandTimeoutMs: 10_000, toolResultMaxChars: 4_000 }),
   context: z
     .strictObject({
       /** Keep at most this many messages after the first user message; older ones are dropped. */
-      maxMessages: z.number().int().positive().optional(),
+      maxMessages: z.number().int().positive().max(100_000).optional(),
       /** Repeat the task instruction to the model every N turns (0 = never). */
-      restateInstructionEvery: z.number().int().min(0).default(0),
+      restateInstructionEvery: z.number().int().min(0).max(1_000).default(0),
     })
     .default({ restateInstructionEvery: 0 }),
   finalChecks: z.array(FinalCheckSchema).default([]),

@@ -16,10 +16,17 @@ export interface HarnessVersion {
   spec: HarnessSpec
 }
 
-/** Id of a spec: the hash of its normalized behaviour-bearing content. */
+/** The run time limit every id is computed with (its old default), whatever the file says. */
+const HASHED_RUN_TIMEOUT_MS = 120_000
+
+/**
+ * Id of a spec: the hash of its normalized behaviour-bearing content. `limits.runTimeoutMs` is a run setting (it
+ * depends on the machine), so it is hashed as its old default whatever the file says: ids made before stay the
+ * same, and records of a slow and a fast machine stay comparable.
+ */
 export function harnessId(spec: HarnessSpec): string {
   const { name: _name, description: _description, parent: _parent, ...behaviour } = spec
-  return hashOf(behaviour)
+  return hashOf({ ...behaviour, limits: { ...behaviour.limits, runTimeoutMs: HASHED_RUN_TIMEOUT_MS } })
 }
 
 /** Validates raw JSON as a harness spec; errors name the file and the field. */

@@ -5,7 +5,7 @@ import { commandHead, cut, normalizeCommand, normalizeError, normalizeText } fro
 import { buildSignature, clusterKeyOf, type SignatureParts } from './signature.js'
 
 /** How a run ended, as the trace's `trial-end` says (`none` when the trace has no end). */
-export type TraceEnd = 'finish' | 'max-turns' | 'timeout' | 'error' | 'none'
+export type TraceEnd = 'finish' | 'max-turns' | 'failed' | 'timeout' | 'error' | 'none'
 
 /** The failed step a run stopped on. */
 export interface FailureCause {

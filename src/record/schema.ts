@@ -18,12 +18,24 @@ export const TrialSchema = z.strictObject({
   toolCalls: z.number().int().min(0),
   /** Path of the JSONL trace, relative to the record file's directory when possible. */
   tracePath: z.string().optional(),
-  /** Agent run status: finished, max-turns, timeout, error; absent when no agent ran. */
+  /** Agent run status: finished, max-turns, failed, timeout, error; absent when no agent ran. */
   status: z.string().optional(),
   /** Short reason for a fail or an error. */
   reason: z.string().optional(),
 })
 export type Trial = z.infer<typeof TrialSchema>
+
+/** The wall-clock budgets a run used (run settings: recorded, not part of the harness id). */
+export const RunSettingsRecordSchema = z.strictObject({
+  /** Time limit of one agent run, in milliseconds, after the time scale. */
+  runTimeoutMs: z.number().int().positive(),
+  /** Time limit of one model request, in milliseconds, after the time scale. */
+  requestTimeoutMs: z.number().int().positive(),
+  /** Factor every wall-clock budget was multiplied by. */
+  timeScale: z.number().positive(),
+  /** `max_tokens` sent with every request, when one was. */
+  maxTokens: z.number().int().positive().optional(),
+})
 
 /** One task (one vitest test) and its trials. */
 export const TaskRecordSchema = z.strictObject({
@@ -46,6 +58,8 @@ export const RunRecordSchema = z.strictObject({
   taskSetHash: z.string(),
   /** Trials requested per task. */
   trials: z.number().int().positive(),
+  /** The run settings in force, when the run recorded them. */
+  settings: RunSettingsRecordSchema.optional(),
   tasks: z.array(TaskRecordSchema),
 })
 export type RunRecord = z.infer<typeof RunRecordSchema>

@@ -17,6 +17,7 @@ export function buildRecord(input: {
   trials: number
   tasks: TaskRecord[]
   createdAt?: string
+  settings?: RunRecord['settings']
 }): RunRecord {
   const tasks = [...input.tasks].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   return {
@@ -27,6 +28,7 @@ export function buildRecord(input: {
     model: input.model,
     taskSetHash: taskSetHash(tasks.map((t) => t.id)),
     trials: input.trials,
+    ...(input.settings ? { settings: input.settings } : {}),
     tasks,
   }
 }

@@ -29,6 +29,10 @@ export const TraceEventSchema = z.discriminatedUnion('kind', [
     content: z.string().nullable(),
     toolCalls: z.array(z.strictObject({ id: z.string(), name: z.string(), arguments: z.string() })),
     tokens: TokensSchema,
+    /** Why the model stopped, as the endpoint said (`stop`, `tool_calls`, `length` = cut at the token limit); null when it did not. */
+    finishReason: z.string().max(64).nullable().optional(),
+    /** Tool calls of the answer beyond the per-answer cap: not run, not kept in the conversation. */
+    toolCallsDropped: z.number().int().min(1).optional(),
   }),
   z.strictObject({
     ...base,
@@ -66,7 +70,8 @@ export const TraceEventSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     ...base,
     kind: z.literal('trial-end'),
-    status: z.enum(['finished', 'max-turns', 'timeout', 'error']),
+    /** `failed`: the model failed the task in a way the loop could not go on from (context exceeded, output refused or cut). */
+    status: z.enum(['finished', 'max-turns', 'failed', 'timeout', 'error']),
     turns: z.number().int(),
     toolCalls: z.number().int(),
     tokens: TokensSchema,
