@@ -1,6 +1,8 @@
 import { z } from 'zod'
-import type { ChatMessage, ModelClient } from '../agent/model.js'
-import { parseCategory, WEAKNESS_CATEGORIES, type WeaknessCategory } from './categories.js'
+import type { ChatMessage, ModelClient, ResponseFormat } from '../agent/model.js'
+import { parseCompletion } from '../agent/response.js'
+import { responseFormatOf } from '../agent/response-format.js'
+import { parseCategory, WEAKNESS_CATEGORIES, WeaknessCategorySchema, type WeaknessCategory } from './categories.js'
 import type { Cluster } from './cluster.js'
 import { miningMessages } from './prompt.js'
 
@@ -14,6 +16,12 @@ export const ClusterNamingSchema = z.object({
   explanation: z.string().trim().min(1).max(2000),
 })
 export type ClusterNaming = z.output<typeof ClusterNamingSchema>
+
+/** The structured output a naming request asks for, from the same fields (the category as its exact names). */
+export const NAMING_FORMAT: ResponseFormat = responseFormatOf(
+  'cluster_naming',
+  z.object({ pattern: z.string().min(3).max(300), category: WeaknessCategorySchema, explanation: z.string().min(1).max(2000) }),
+)
 
 /** Reads a model answer: the naming, or why it is unusable. Tolerates a code fence or text around the object. */
 export function parseNaming(content: string | null): { ok: true; naming: ClusterNaming } | { ok: false; reason: string } {
@@ -48,8 +56,7 @@ export async function nameCluster(client: ModelClient, cluster: Cluster): Promis
   for (let attempt = 0; attempt < 2; attempt++) {
     let content: string | null
     try {
-      const response = await client.chat({ messages })
-      content = response.choices[0]?.message.content ?? null
+      content = parseCompletion(await client.chat({ messages, responseFormat: NAMING_FORMAT })).content
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
       return { ok: false, note: `The model could not be asked (${message}); kept the rules' naming.`, endpointFailed: true }

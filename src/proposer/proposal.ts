@@ -33,6 +33,18 @@ export type ProposalDraft = z.output<typeof ProposalDraftSchema>
 /** The model's whole answer to a proposing request. */
 export const ProposalReplySchema = z.object({ proposals: z.array(z.unknown()) })
 
+/** The shape a proposing request asks the endpoint to follow (structured output): drafts, any JSON as patch values. */
+export const ProposalReplyFormatSchema = z.object({
+  proposals: z.array(
+    z.object({
+      kind: ProposalKindSchema,
+      rationale: z.string().min(1),
+      expectedFlips: z.array(z.string()),
+      patch: z.array(z.object({ op: z.enum(['add', 'replace', 'remove']), path: z.string().regex(/^\//), value: z.unknown().optional() })),
+    }),
+  ),
+})
+
 /** What the proposer needs to know about a weakness (the miner's `Weakness` satisfies it). */
 export interface WeaknessLike {
   id: string

@@ -1,4 +1,6 @@
-import type { ChatMessage, ModelClient } from '../agent/model.js'
+import type { ChatMessage, ModelClient, ResponseFormat } from '../agent/model.js'
+import { parseCompletion } from '../agent/response.js'
+import { responseFormatOf } from '../agent/response-format.js'
 import { ConfigurationError } from '../errors.js'
 import { hashOf } from '../json.js'
 import type { HarnessSpec } from '../harness/spec.js'
@@ -6,7 +8,10 @@ import { resolveGuardBounds } from './guard-bounds.js'
 import { guardProposal, type GuardContext, type GuardReason } from './guard.js'
 import { parseProposalReply, type ReplyItem } from './parse-reply.js'
 import { proposeMessages, retryMessage } from './prompt.js'
-import type { Proposal, ProposalDraft, WeaknessLike } from './proposal.js'
+import { ProposalReplyFormatSchema, type Proposal, type ProposalDraft, type WeaknessLike } from './proposal.js'
+
+/** The structured output a proposing request asks for, where the endpoint has it (plain text parsing otherwise). */
+export const PROPOSAL_FORMAT: ResponseFormat = responseFormatOf('harness_edit_proposals', ProposalReplyFormatSchema)
 
 /** Why a proposal was dropped: a guard's reason, an unusable answer, or a duplicate of a kept edit. */
 export type RefusalReason = GuardReason | 'malformed' | 'duplicate' | 'over-count'
@@ -55,8 +60,8 @@ export async function proposeEdits(input: ProposeInput): Promise<ProposeResult> 
   let attempts = 0
   for (;;) {
     attempts++
-    const completion = await input.client.chat({ messages, signal: input.signal })
-    const content = completion.choices[0]?.message.content ?? ''
+    const completion = await input.client.chat({ messages, signal: input.signal, responseFormat: PROPOSAL_FORMAT })
+    const content = parseCompletion(completion).content ?? ''
     const parsed = parseProposalReply(content)
     const problems = parsed.ok ? itemProblems(parsed.items) : [parsed.detail]
     if (problems.length === 0 || attempts > retries) {
