@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { startBudget } from '../../src/agent/budget.js'
 import { resolveModelOptions } from '../../src/agent/model.js'
 import { resolveCommandModelOptions, resolveRunSettings, runSettingsFromEnv } from '../../src/agent/settings.js'
 import { hashOf } from '../../src/json.js'
@@ -73,5 +74,27 @@ describe('the harness id', () => {
   it('refuses a harness runTimeoutMs past one day, naming the field', () => {
     const error = refusal(() => parseHarness({ ...baselineSpec, limits: { ...baselineSpec.limits, runTimeoutMs: 3_000_000_000 } }, 'h.json'))
     expect(error).toMatchObject({ code: 'HARNESS_INVALID', field: 'limits.runTimeoutMs' })
+  })
+})
+
+describe('the run budget', () => {
+  it('scales a command time limit by the time scale and clamps it to the time left', async () => {
+    const budget = startBudget(1_000, 2)
+    try {
+      expect(budget.commandMs(100)).toBe(200)
+      expect(budget.commandMs(10_000)).toBeLessThanOrEqual(1_000)
+      expect(budget.commandMs(10_000)).toBeGreaterThan(900)
+    } finally {
+      budget.dispose()
+    }
+  })
+
+  it('rejects work still running when the limit passes, and any check after it', async () => {
+    const budget = startBudget(50)
+    const never = new Promise<never>(() => {})
+    await expect(budget.race(never)).rejects.toMatchObject({ code: 'RUN_TIMEOUT' })
+    expect(() => budget.check()).toThrow(/time limit of 50 ms/)
+    expect(budget.commandMs(10_000)).toBe(1)
+    budget.dispose()
   })
 })

@@ -77,6 +77,5 @@ describe('a misbehaving endpoint through the plugin', () => {
     const { trial, events } = await run('rejected-once', {})
     expect(trial).toMatchObject({ outcome: 'pass', status: 'finished' })
     expect(events.filter((e) => e.kind === 'error')).toMatchObject([{ source: 'model', code: 'MODEL_OUTPUT_REJECTED' }])
-    
   })
 })
