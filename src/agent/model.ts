@@ -131,7 +131,7 @@ export function createModelClient(options: ResolvedModelOptions): ModelClient {
     async chat(request) {
       for (let attempt = 0; ; attempt++) {
         const left = request.deadline === undefined ? Infinity : request.deadline - Date.now()
-        if (request.signal?.aborted || left <= 0) throw new ModelError('The run reached its time limit before the model answered.', { code: 'RUN_TIMEOUT' })
+        if (request.signal?.aborted || left <= 0) throw new ModelError('The request was stopped before the model answered (the time limit passed or the caller aborted).', { code: 'RUN_TIMEOUT' })
         const limit = Math.max(1, Math.floor(Math.min(options.timeoutMs, left)))
         const format = structuredOutput ? request.responseFormat : undefined
         let failure: { cause: unknown; retry: boolean; waitMs?: number }
@@ -139,7 +139,7 @@ export function createModelClient(options: ResolvedModelOptions): ModelClient {
           return await attemptOnce(request, format, limit)
         } catch (cause) {
           if (cause instanceof ModelError) throw cause
-          if (request.signal?.aborted) throw new ModelError('The run reached its time limit while waiting for the model.', { code: 'RUN_TIMEOUT', cause })
+          if (request.signal?.aborted) throw new ModelError('The request was stopped while waiting for the model (the time limit passed or the caller aborted).', { code: 'RUN_TIMEOUT', cause })
           if (cause instanceof AttemptTimeout) {
             if (limit < options.timeoutMs) throw new ModelError(`The run reached its time limit while waiting for the model (${limit} ms left).`, { code: 'RUN_TIMEOUT', cause })
             failure = { cause: new Error(`no answer within the request time limit of ${options.timeoutMs} ms`), retry: true }
