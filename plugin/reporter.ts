@@ -11,6 +11,10 @@ import { readFlakeHistory, tooFlakyToBlock, updateFlakeHistory, writeFlakeHistor
 import { verifyRecordHarness } from '../src/record/integrity.js'
 import { removeJournal } from '../src/record/journal.js'
 import { buildRecord, readRecord, writeFileAtomic, writeRecord } from '../src/record/store.js'
+import { schemaWords, type Redactor } from '../src/trace/redact.js'
+import { VerdictSchema } from '../src/gate/verdict.js'
+import { MiningReportSchema } from '../src/miner/schema.js'
+import { createRunRedactor } from './secrets.js'
 import { collectTasks } from './collect.js'
 
 /** What the reporter needs to know about the run. */
@@ -36,6 +40,8 @@ export interface ReporterSettings {
   extend: string | undefined
   /** Write the HTML report beside the record. */
   report: boolean
+  /** The run's redactor: applied to the record, verdict, weaknesses, reports and messages before they leave. */
+  redact: Redactor
 }
 
 /** Exit code for an error that stops the gate. */
@@ -91,17 +97,18 @@ export class SelfHarnessReporter implements Reporter {
   async onTestRunEnd(modules: ReadonlyArray<TestModule>): Promise<void> {
     const vitest = this.vitest
     if (!vitest || vitest.config.shard) return // a shard writes its blob; the merge writes the record
-    const log = (line: string) => vitest.logger.log(line)
+    const redact = this.settings.redact
+    const log = (line: string) => vitest.logger.log(redact.text(line))
     try {
       const { tasks, broken } = collectTasks(modules, vitest.config.root, dirname(this.settings.recordFile))
       for (const file of broken) {
-        vitest.logger.error(pc.red(`self-harness: task file ${file.file} failed to load: ${file.message}`))
+        vitest.logger.error(pc.red(redact.text(`self-harness: task file ${file.file} failed to load: ${file.message}`)))
       }
       // Watch mode re-runs only the files that changed, and an extending run only the disputed tasks: the record
       // keeps the other tasks' last results.
       const previous = this.settings.extend ?? (vitest.config.watch && existsSync(this.settings.recordFile) ? this.settings.recordFile : undefined)
       if (previous) await this.keepTasksNotRun(tasks, previous, !this.settings.extend)
-      const record = buildRecord({ harness: this.settings.harness, model: this.settings.model, trials: this.settings.trials, tasks })
+      const record = redact.value(buildRecord({ harness: this.settings.harness, model: this.settings.model, trials: this.settings.trials, tasks }))
       await writeRecord(this.settings.recordFile, record)
       await removeJournal(this.settings.journalFile)
       const flakeFile = join(this.settings.flakeDir, `${this.settings.harness.id}.json`)
@@ -131,14 +138,14 @@ export class SelfHarnessReporter implements Reporter {
       const verdict = compareRuns(baseline, record, policy)
       log(renderVerdict(verdict, { color: pc.isColorSupported }))
       const verdictFile = join(dirname(this.settings.recordFile), `${this.settings.harness.name}.verdict.json`)
-      await writeFileAtomic(verdictFile, `${JSON.stringify(verdict, null, 2)}\n`)
+      await writeFileAtomic(verdictFile, `${JSON.stringify(redact.value(verdict), null, 2)}\n`)
       process.exitCode = verdict.exitCode
       if (process.env.GITHUB_ACTIONS === 'true') await this.reportToGitHub(verdict, baseline, record)
       if (this.settings.report) await this.writeReport(log, this.settings.baseline, verdictFile)
       this.tellWrapper({ recordFile: this.settings.recordFile, verdictFile, baselineFile: this.settings.baseline })
     } catch (error) {
       const message = error instanceof SelfHarnessError ? error.message : `internal error: ${(error as Error)?.stack ?? String(error)}`
-      vitest.logger.error(pc.red(`self-harness: ${message}`))
+      vitest.logger.error(pc.red(redact.text(`self-harness: ${message}`)))
       process.exitCode = exitCodeOf(error)
     }
   }
@@ -166,10 +173,11 @@ export class SelfHarnessReporter implements Reporter {
   private async reportToGitHub(verdict: Verdict, baseline: RunRecord, candidate: RunRecord): Promise<void> {
     const { renderVerdictMarkdown, githubAnnotations } = await import('../src/report/markdown.js')
     const summary = process.env.GITHUB_STEP_SUMMARY
-    if (summary) appendFileSync(summary, renderVerdictMarkdown(verdict, { baseline, candidate }))
+    const redact = this.settings.redact
+    if (summary) appendFileSync(summary, renderVerdictMarkdown(redact.value(verdict), { baseline: redact.value(baseline), candidate }))
     const root = this.vitest!.config.root
     const workspace = process.env.GITHUB_WORKSPACE ?? root
-    for (const line of githubAnnotations(verdict, (e) => relative(workspace, resolve(root, e.file)))) process.stdout.write(`${line}\n`)
+    for (const line of githubAnnotations(redact.value(verdict), (e) => relative(workspace, resolve(root, e.file)))) process.stdout.write(`${line}\n`)
   }
 
   /** The self-contained HTML report beside the record. */
@@ -179,7 +187,8 @@ export class SelfHarnessReporter implements Reporter {
     const weaknesses = join(dirname(candidate), `${this.settings.harness.name}.weaknesses.json`)
     const data = await loadReportData({ candidate, baseline, verdict, ...(existsSync(weaknesses) ? { weaknesses } : {}) })
     const file = join(dirname(candidate), `${this.settings.harness.name}.report.html`)
-    await writeFileAtomic(file, renderHtmlReport(data))
+    // Redacted as data, not as the page: the page's own markup and script are never rewritten.
+    await writeFileAtomic(file, renderHtmlReport(this.settings.redact.value(data)))
     log(`self-harness: HTML report ${file}`)
   }
 
@@ -202,12 +211,17 @@ export class SelfHarnessReporter implements Reporter {
     )
     const model = this.settings.mine as ResolvedModelOptions
     const client = createModelClient({ ...model, apiKey: model.apiKey || process.env.OPENAI_API_KEY || 'unset' })
-    const report = miningReport(await mineFailures({ failures, totalTasks: record.tasks.length, client, trialsPerTask: record.trials }))
+    const report = this.settings.redact.value(miningReport(await mineFailures({ failures, totalTasks: record.tasks.length, client, trialsPerTask: record.trials })))
     const file = join(base, `${this.settings.harness.name}.weaknesses.json`)
     await writeFileAtomic(file, `${JSON.stringify(report, null, 2)}\n`)
     log(renderWeaknesses(report))
     log(pc.dim(`weaknesses written to ${file}`))
   }
+}
+
+/** The run's redactor on the main process: the workers' sources, and the words of the verdict and weakness formats. */
+export function createReporterRedactor(apiKey: string | undefined, env: NodeJS.ProcessEnv = process.env): Redactor {
+  return createRunRedactor(apiKey, env, [...schemaWords(VerdictSchema), ...schemaWords(MiningReportSchema)])
 }
 
 /** Absolute record path for a harness under an output directory. */
