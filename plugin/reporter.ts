@@ -12,7 +12,6 @@ import { verifyRecordHarness } from '../src/record/integrity.js'
 import { removeJournal } from '../src/record/journal.js'
 import { buildRecord, readRecord, writeFileAtomic, writeRecord } from '../src/record/store.js'
 import { schemaWords, type Redactor } from '../src/trace/redact.js'
-import { VerdictSchema } from '../src/gate/verdict.js'
 import { MiningReportSchema } from '../src/miner/schema.js'
 import { createRunRedactor } from './secrets.js'
 import { collectTasks } from './collect.js'
@@ -40,7 +39,7 @@ export interface ReporterSettings {
   extend: string | undefined
   /** Write the HTML report beside the record. */
   report: boolean
-  /** The run's redactor: applied to the record, verdict, weaknesses, reports and messages before they leave. */
+  /** The run's redactor: applied to the trials' reasons, the weaknesses and the messages before they leave. */
   redact: Redactor
 }
 
@@ -108,7 +107,9 @@ export class SelfHarnessReporter implements Reporter {
       // keeps the other tasks' last results.
       const previous = this.settings.extend ?? (vitest.config.watch && existsSync(this.settings.recordFile) ? this.settings.recordFile : undefined)
       if (previous) await this.keepTasksNotRun(tasks, previous, !this.settings.extend)
-      const record = redact.value(buildRecord({ harness: this.settings.harness, model: this.settings.model, trials: this.settings.trials, tasks }))
+      // The workers redacted the trials; a reason from elsewhere (a merged blob, an earlier record) is redacted here.
+      for (const task of tasks) task.trials = task.trials.map((t) => (t.reason ? { ...t, reason: redact.text(t.reason) } : t))
+      const record = buildRecord({ harness: this.settings.harness, model: this.settings.model, trials: this.settings.trials, tasks })
       await writeRecord(this.settings.recordFile, record)
       await removeJournal(this.settings.journalFile)
       const flakeFile = join(this.settings.flakeDir, `${this.settings.harness.id}.json`)
@@ -138,7 +139,7 @@ export class SelfHarnessReporter implements Reporter {
       const verdict = compareRuns(baseline, record, policy)
       log(renderVerdict(verdict, { color: pc.isColorSupported }))
       const verdictFile = join(dirname(this.settings.recordFile), `${this.settings.harness.name}.verdict.json`)
-      await writeFileAtomic(verdictFile, `${JSON.stringify(redact.value(verdict), null, 2)}\n`)
+      await writeFileAtomic(verdictFile, `${JSON.stringify(verdict, null, 2)}\n`)
       process.exitCode = verdict.exitCode
       if (process.env.GITHUB_ACTIONS === 'true') await this.reportToGitHub(verdict, baseline, record)
       if (this.settings.report) await this.writeReport(log, this.settings.baseline, verdictFile)
@@ -173,11 +174,10 @@ export class SelfHarnessReporter implements Reporter {
   private async reportToGitHub(verdict: Verdict, baseline: RunRecord, candidate: RunRecord): Promise<void> {
     const { renderVerdictMarkdown, githubAnnotations } = await import('../src/report/markdown.js')
     const summary = process.env.GITHUB_STEP_SUMMARY
-    const redact = this.settings.redact
-    if (summary) appendFileSync(summary, renderVerdictMarkdown(redact.value(verdict), { baseline: redact.value(baseline), candidate }))
+    if (summary) appendFileSync(summary, renderVerdictMarkdown(verdict, { baseline, candidate }))
     const root = this.vitest!.config.root
     const workspace = process.env.GITHUB_WORKSPACE ?? root
-    for (const line of githubAnnotations(redact.value(verdict), (e) => relative(workspace, resolve(root, e.file)))) process.stdout.write(`${line}\n`)
+    for (const line of githubAnnotations(verdict, (e) => relative(workspace, resolve(root, e.file)))) process.stdout.write(`${line}\n`)
   }
 
   /** The self-contained HTML report beside the record. */
@@ -187,8 +187,8 @@ export class SelfHarnessReporter implements Reporter {
     const weaknesses = join(dirname(candidate), `${this.settings.harness.name}.weaknesses.json`)
     const data = await loadReportData({ candidate, baseline, verdict, ...(existsSync(weaknesses) ? { weaknesses } : {}) })
     const file = join(dirname(candidate), `${this.settings.harness.name}.report.html`)
-    // Redacted as data, not as the page: the page's own markup and script are never rewritten.
-    await writeFileAtomic(file, renderHtmlReport(this.settings.redact.value(data)))
+    // Built from files written redacted; the page's own markup and script are never rewritten.
+    await writeFileAtomic(file, renderHtmlReport(data))
     log(`self-harness: HTML report ${file}`)
   }
 
@@ -219,9 +219,9 @@ export class SelfHarnessReporter implements Reporter {
   }
 }
 
-/** The run's redactor on the main process: the workers' sources, and the words of the verdict and weakness formats. */
+/** The run's redactor on the main process: the workers' sources, and the words of the weakness format. */
 export function createReporterRedactor(apiKey: string | undefined, env: NodeJS.ProcessEnv = process.env): Redactor {
-  return createRunRedactor(apiKey, env, [...schemaWords(VerdictSchema), ...schemaWords(MiningReportSchema)])
+  return createRunRedactor(apiKey, env, schemaWords(MiningReportSchema))
 }
 
 /** Absolute record path for a harness under an output directory. */

@@ -118,8 +118,8 @@ export default class SelfHarnessRunner extends TestRunner {
           trial: index,
         })
         runs.push(run)
-        // What the task file sees of the run (its error, the summary) is redacted like everything written.
-        return this.redact.value(run)
+        // What the task file sees of the run is redacted like everything written (the trace already is).
+        return { ...run, summary: run.summary && this.redact.text(run.summary), error: run.error && { ...run.error, message: this.redact.text(run.error.message) } }
       },
     }
     this.trials.set(test.id, { index, workspace, agent, runs, errorsBefore: test.result?.errors?.length ?? 0, started: performance.now() })
@@ -161,7 +161,7 @@ export default class SelfHarnessRunner extends TestRunner {
       harnessId: this.provided.harness.id,
       model: this.provided.model.model,
       taskId: meta.taskId,
-      trial: this.redact.value(trial),
+      trial,
     })
     if (outcome === 'pass' || !this.provided.keepWorkspaces) await state.workspace.dispose()
   }

@@ -1,12 +1,10 @@
-import { JournalEntrySchema } from '../src/record/journal.js'
-import { RunRecordSchema } from '../src/record/schema.js'
-import { createRedactor, schemaWords, type Redactor } from '../src/trace/redact.js'
+import { createRedactor, type Redactor } from '../src/trace/redact.js'
 
 /**
  * The redactor of a run, from every secret the runner knows: the environment's, the API key the client sends
  * (given as the plugin option `model.apiKey` or in `OPENAI_API_KEY`) and its `Authorization` header. The main
- * process and each worker build one from the same sources, once; `vocabulary` adds the words of the formats
- * only the main process writes (verdicts, weaknesses).
+ * process and each worker build one from the same sources, once; `vocabulary` adds the words of the formats a
+ * process writes besides traces.
  */
 export function createRunRedactor(apiKey: string | undefined, env: NodeJS.ProcessEnv = process.env, vocabulary: readonly string[] = []): Redactor {
   const key = apiKey || env.OPENAI_API_KEY
@@ -14,6 +12,6 @@ export function createRunRedactor(apiKey: string | undefined, env: NodeJS.Proces
     env,
     values: [key],
     headers: key ? { authorization: `Bearer ${key}` } : {},
-    vocabulary: [...schemaWords(RunRecordSchema), ...schemaWords(JournalEntrySchema), ...vocabulary],
+    vocabulary,
   })
 }

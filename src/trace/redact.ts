@@ -65,8 +65,11 @@ export interface Redactor {
   readonly size: number
   /** The text with every secret, in every encoded form, and every well-known credential shape replaced. */
   text(text: string): string
-  /** A copy of a JSON-like value with every string and key redacted; numbers, booleans and the vocabulary are kept. */
-  value<T>(value: T): T
+  /**
+   * A copy of a JSON-like value with every string and key redacted; numbers, booleans and the vocabulary are kept,
+   * and so are the top-level fields named in `keep` (the project's own identifiers: task ids, harness ids, paths).
+   */
+  value<T>(value: T, keep?: readonly string[]): T
 }
 
 /** Builds the redactor of a run from all the secrets it knows. Never throws on odd values. */
@@ -93,7 +96,7 @@ export function createRedactor(sources: RedactorSources = {}): Redactor {
       return REDACTED // fail closed
     }
   }
-  const walk = (value: unknown, depth: number, seen: WeakSet<object>): unknown => {
+  const walk = (value: unknown, depth: number, seen: WeakSet<object>, keep?: ReadonlySet<string>): unknown => {
     if (typeof value === 'string') return vocabulary.has(value) ? value : text(value)
     if (value === null || typeof value !== 'object') return value
     if (seen.has(value) || depth > 200) return REDACTED
@@ -110,9 +113,15 @@ export function createRedactor(sources: RedactorSources = {}): Redactor {
       if (Array.isArray(value)) return value.map((item) => walk(item, depth + 1, seen))
       const out: Record<string, unknown> = {}
       for (const [key, item] of Object.entries(value)) {
+        if (keep?.has(key)) {
+          Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true })
+          continue
+        }
         let safeKey = vocabulary.has(key) ? key : text(key)
         for (let n = 2; Object.hasOwn(out, safeKey); n++) safeKey = `${text(key)}#${n}`
-        out[safeKey] = CREDENTIAL_KEY.test(key) && typeof item === 'string' && item.length > 0 ? REDACTED : walk(item, depth + 1, seen)
+        const safe = CREDENTIAL_KEY.test(key) && typeof item === 'string' && item.length > 0 ? REDACTED : walk(item, depth + 1, seen)
+        // defineProperty: a key such as `__proto__` from the model stays a plain field.
+        Object.defineProperty(out, safeKey, { value: safe, enumerable: true, writable: true, configurable: true })
       }
       return out
     } finally {
@@ -122,7 +131,7 @@ export function createRedactor(sources: RedactorSources = {}): Redactor {
   return {
     size: secrets.size,
     text,
-    value: <T>(value: T): T => walk(value, 0, new WeakSet()) as T,
+    value: <T>(value: T, keep: readonly string[] = []): T => walk(value, 0, new WeakSet(), new Set(keep)) as T,
   }
 }
 

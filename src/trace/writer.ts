@@ -23,6 +23,9 @@ export interface TraceRecorderOptions {
   redact?: Redactor
 }
 
+/** Fields that name the project's own things (never the model's or the endpoint's words), written as they are. */
+const PROJECT_FIELDS = ['taskId', 'harnessId', 'model']
+
 /** Longest an event waits in memory before it is written. */
 const FLUSH_MS = 100
 /** Buffered bytes that are written at once. */
@@ -60,7 +63,7 @@ export function createTraceRecorder(options: TraceRecorderOptions = {}): TraceRe
       const event = { t: Math.round(performance.now() - started), ...input } as TraceEvent
       // Redacting values, not the serialized line: a secret holding `"` or `\` cannot escape it, and numbers and
       // the format's own words are never rewritten, so the line always parses.
-      const stored = redact ? redact.value(event) : event
+      const stored = redact ? redact.value(event, PROJECT_FIELDS) : event
       const line = JSON.stringify(stored)
       events.push(stored)
       if (stream) {
