@@ -212,8 +212,8 @@ function urlPassword(value: string): string | undefined {
 const NAMED_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
 
 /**
- * The forms a secret can take in what the runner writes: raw, JSON-escaped (once and twice, and with `<>&'` as
- * `\u` escapes), URL-encoded (path and form style, either hex case), HTML-escaped, base64 and base64url at each of
+ * The forms a secret can take in what the runner writes: raw, JSON-escaped (once and twice, and with `<` or `<>&'`
+ * as `\u` escapes), URL-encoded (path and form style, either hex case), HTML-escaped, base64 and base64url at each of
  * the three byte alignments (the characters fixed by the secret's bytes alone), and hex.
  */
 function encodedForms(secret: string): string[] {
@@ -221,7 +221,9 @@ function encodedForms(secret: string): string[] {
   const json = JSON.stringify(secret).slice(1, -1)
   forms.add(json)
   forms.add(JSON.stringify(json).slice(1, -1))
-  forms.add(json.replace(/[<>&'\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
+  const unicodeEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
+  forms.add(json.replace(/[<\u2028\u2029]/g, unicodeEscape)) // JSON in an HTML script block
+  forms.add(json.replace(/[<>&'\u2028\u2029]/g, unicodeEscape))
   const url = encodeURIComponent(secret)
   const formStyle = new URLSearchParams([['', secret]]).toString().slice(1)
   for (const encoded of [url, formStyle, encodeURI(secret)]) {

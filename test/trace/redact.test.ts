@@ -75,6 +75,8 @@ describe('createRedactor', () => {
     ['JSON-escaped', (t) => JSON.stringify(t).slice(1, -1)],
     ['JSON-escaped twice', (t) => JSON.stringify(JSON.stringify(t)).slice(1, -1)],
     ['URL-encoded', (t) => encodeURIComponent(t)],
+    ['URL-encoded with lowercase hex', (t) => encodeURIComponent(t).replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase())],
+    ['JSON for a script block', (t) => JSON.stringify(t).slice(1, -1).replace(/</g, '\\u003c')],
     ['form-encoded', (t) => new URLSearchParams({ q: t }).toString().slice(2)],
     ['base64', bytes('base64'), decodeBytes('base64')],
     ['base64url', bytes('base64url'), decodeBytes('base64url')],
