@@ -152,7 +152,8 @@ export default class SelfHarnessRunner extends TestRunner {
     this.redactErrors(test)
     // The assertion that failed joins the trace, so the miner sees why the trial failed.
     if (outcome === 'fail' && last?.tracePath && newErrors[0]) {
-      const event = { t: Math.round(performance.now() - state.started), kind: 'error', source: 'assertion', code: 'ASSERTION', message: String(newErrors[0].message).slice(0, 2_000) }
+      // Redacted before it is cut, so no part of a secret is left at the cut.
+      const event = { t: Math.round(performance.now() - state.started), kind: 'error', source: 'assertion', code: 'ASSERTION', message: this.redact.text(String(newErrors[0].message)).slice(0, 2_000) }
       appendFileSync(last.tracePath, `${JSON.stringify(this.redact.value(event))}\n`)
     }
     // The journal comes first: a kill after this line loses nothing finished.

@@ -87,9 +87,11 @@ export function createRedactor(sources: RedactorSources = {}): Redactor {
   const forms = [...new Set([...secrets].flatMap(encodedForms))].sort((a, b) => b.length - a.length)
   const known = forms.length ? new RegExp(forms.map(escapeRegExp).join('|'), 'g') : undefined
 
+  const fragments = [...new Set([...secrets].flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1)]))]
   const text = (input: string): string => {
     try {
       let out = known ? input.replace(known, REDACTED) : input
+      if (fragments.length) out = redactCutFragments(out, fragments)
       for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement)
       return out
     } catch {
@@ -207,6 +209,45 @@ function urlPassword(value: string): string | undefined {
   } catch {
     return undefined
   }
+}
+
+/** The markers where output was cut (a tool result's cap, a command's dropped output), kept when splitting. */
+const CUT_MARKER = /(\n\[\.\.\. (?:truncated \d+ chars\]|\d+ bytes of output dropped \.\.\.\]\n))/
+/** Shortest piece of a secret redacted beside a cut marker. */
+const FRAGMENT_AT_CUT = 4
+
+/**
+ * A text cut short may hold part of a secret where it was cut: beside a truncation marker, the end of a secret's
+ * start (or the start of its end) of at least {@link FRAGMENT_AT_CUT} characters is redacted; at the ends of the
+ * text, where a cut leaves no marker, a piece of at least half the secret and 6 characters.
+ */
+function redactCutFragments(text: string, secrets: readonly string[]): string {
+  const parts = text.split(CUT_MARKER)
+  for (let i = 0; i < parts.length; i += 2) {
+    const beforeCut = i < parts.length - 1
+    const afterCut = i > 0
+    let part = parts[i]!
+    for (const secret of secrets) {
+      const edge = Math.max(6, Math.ceil(secret.length / 2))
+      for (let k = Math.min(secret.length - 1, part.length); k >= FRAGMENT_AT_CUT; k--) {
+        if (k < edge && !beforeCut) break
+        // The last character decides most candidates at once; the full comparison runs only when it matches.
+        if (part.charCodeAt(part.length - 1) === secret.charCodeAt(k - 1) && part.endsWith(secret.slice(0, k))) {
+          part = part.slice(0, part.length - k) + REDACTED
+          break
+        }
+      }
+      for (let k = Math.min(secret.length - 1, part.length); k >= FRAGMENT_AT_CUT; k--) {
+        if (k < edge && !afterCut) break
+        if (part.charCodeAt(0) === secret.charCodeAt(secret.length - k) && part.startsWith(secret.slice(secret.length - k))) {
+          part = REDACTED + part.slice(k)
+          break
+        }
+      }
+    }
+    parts[i] = part
+  }
+  return parts.join('')
 }
 
 const NAMED_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }

@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { capText } from '../../src/agent/context.js'
 import { TraceEventSchema } from '../../src/trace/events.js'
 import { createRedactor, MIN_SECRET_LENGTH, REDACTED, redactSecrets, schemaWords, secretValuesFromEnv } from '../../src/trace/redact.js'
 
@@ -129,6 +130,19 @@ describe('createRedactor', () => {
     expect(redactor.size).toBe(5) // token, proxy password, option key, the header value and its credential
     const out = redactor.text('dtok-0123456789 option-key-0123456789 header-key-0123456789 pr0xy-passw0rd tasks/a.test.ts#0 /usr/bin:/bin')
     expect(out).toBe(`${REDACTED} ${REDACTED} ${REDACTED} ${REDACTED} tasks/a.test.ts#0 /usr/bin:/bin`)
+  })
+
+  it('redacts the part of a secret left where a text was cut', () => {
+    const secret = 'cut-secret-0123456789'
+    const redactor = createRedactor({ values: [secret] })
+    const capped = capText(`output ${secret} more`, 'output cut-secr'.length).text
+    expect(capped).toContain('cut-secr') // the cap leaves a piece of the secret ...
+    expect(redactor.text(capped)).toBe(`output ${REDACTED}\n[... truncated ${'et-0123456789 more'.length} chars]`) // ... redacted
+    const dropped = `head cut-se\n[... 999 bytes of output dropped ...]\n456789 tail`
+    expect(redactor.text(dropped)).toBe(`head ${REDACTED}\n[... 999 bytes of output dropped ...]\n${REDACTED} tail`)
+    // Where no marker says so, only a piece of at least half the secret is taken for a cut one.
+    expect(redactor.text(`sliced cut-secret-01`)).toBe(`sliced ${REDACTED}`)
+    expect(redactor.text(`ends with cut-s`)).toBe('ends with cut-s')
   })
 
   it(`ignores values shorter than ${MIN_SECRET_LENGTH} characters`, () => {
