@@ -13,7 +13,7 @@ import { dropTruncatedTail, journalPathFor, readJournal, removeJournal } from '.
 import { selectRun, type SelfHarnessOptions } from './options.js'
 import { PROVIDE_KEY, type ProvidedSettings, type TrialMeta } from './provided.js'
 import { readRecord } from '../src/record/store.js'
-import { recordPathFor, SelfHarnessReporter } from './reporter.js'
+import { createReporterRedactor, recordPathFor, SelfHarnessReporter } from './reporter.js'
 
 const RUNNER = fileURLToPath(new URL('./runner.js', import.meta.url))
 
@@ -83,6 +83,7 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
           mine: selection.mine ? { ...model, apiKey: options.model?.apiKey ?? '' } : false,
           extend,
           report: selection.report,
+          redact: createReporterRedactor(options.model?.apiKey),
         })
         return { test: { runner: RUNNER, provide: { [PROVIDE_KEY]: settings } } }
       } catch (error) {

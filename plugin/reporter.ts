@@ -11,6 +11,9 @@ import { readFlakeHistory, tooFlakyToBlock, updateFlakeHistory, writeFlakeHistor
 import { verifyRecordHarness } from '../src/record/integrity.js'
 import { removeJournal } from '../src/record/journal.js'
 import { buildRecord, readRecord, writeFileAtomic, writeRecord } from '../src/record/store.js'
+import { schemaWords, type Redactor } from '../src/trace/redact.js'
+import { MiningReportSchema } from '../src/miner/schema.js'
+import { createRunRedactor } from './secrets.js'
 import { collectTasks } from './collect.js'
 
 /** What the reporter needs to know about the run. */
@@ -38,6 +41,8 @@ export interface ReporterSettings {
   extend: string | undefined
   /** Write the HTML report beside the record. */
   report: boolean
+  /** The run's redactor: applied to the trials' reasons, the weaknesses and the messages before they leave. */
+  redact: Redactor
 }
 
 /** Exit code for an error that stops the gate. */
@@ -93,16 +98,19 @@ export class SelfHarnessReporter implements Reporter {
   async onTestRunEnd(modules: ReadonlyArray<TestModule>): Promise<void> {
     const vitest = this.vitest
     if (!vitest || vitest.config.shard) return // a shard writes its blob; the merge writes the record
-    const log = (line: string) => vitest.logger.log(line)
+    const redact = this.settings.redact
+    const log = (line: string) => vitest.logger.log(redact.text(line))
     try {
       const { tasks, broken } = collectTasks(modules, vitest.config.root, dirname(this.settings.recordFile))
       for (const file of broken) {
-        vitest.logger.error(pc.red(`self-harness: task file ${file.file} failed to load: ${file.message}`))
+        vitest.logger.error(pc.red(redact.text(`self-harness: task file ${file.file} failed to load: ${file.message}`)))
       }
       // Watch mode re-runs only the files that changed, and an extending run only the disputed tasks: the record
       // keeps the other tasks' last results.
       const previous = this.settings.extend ?? (vitest.config.watch && existsSync(this.settings.recordFile) ? this.settings.recordFile : undefined)
       if (previous) await this.keepTasksNotRun(tasks, previous, !this.settings.extend)
+      // The workers redacted the trials; a reason from elsewhere (a merged blob, an earlier record) is redacted here.
+      for (const task of tasks) task.trials = task.trials.map((t) => (t.reason ? { ...t, reason: redact.text(t.reason) } : t))
       const record = buildRecord({ harness: this.settings.harness, model: this.settings.model, trials: this.settings.trials, tasks, settings: this.settings.settings })
       await writeRecord(this.settings.recordFile, record)
       await removeJournal(this.settings.journalFile)
@@ -140,7 +148,7 @@ export class SelfHarnessReporter implements Reporter {
       this.tellWrapper({ recordFile: this.settings.recordFile, verdictFile, baselineFile: this.settings.baseline })
     } catch (error) {
       const message = error instanceof SelfHarnessError ? error.message : `internal error: ${(error as Error)?.stack ?? String(error)}`
-      vitest.logger.error(pc.red(`self-harness: ${message}`))
+      vitest.logger.error(pc.red(redact.text(`self-harness: ${message}`)))
       process.exitCode = exitCodeOf(error)
     }
   }
@@ -181,6 +189,7 @@ export class SelfHarnessReporter implements Reporter {
     const weaknesses = join(dirname(candidate), `${this.settings.harness.name}.weaknesses.json`)
     const data = await loadReportData({ candidate, baseline, verdict, ...(existsSync(weaknesses) ? { weaknesses } : {}) })
     const file = join(dirname(candidate), `${this.settings.harness.name}.report.html`)
+    // Built from files written redacted; the page's own markup and script are never rewritten.
     await writeFileAtomic(file, renderHtmlReport(data))
     log(`self-harness: HTML report ${file}`)
   }
@@ -204,12 +213,17 @@ export class SelfHarnessReporter implements Reporter {
     )
     const model = this.settings.mine as ResolvedModelOptions
     const client = createModelClient({ ...model, apiKey: model.apiKey || process.env.OPENAI_API_KEY || 'unset' })
-    const report = miningReport(await mineFailures({ failures, totalTasks: record.tasks.length, client, trialsPerTask: record.trials }))
+    const report = this.settings.redact.value(miningReport(await mineFailures({ failures, totalTasks: record.tasks.length, client, trialsPerTask: record.trials })))
     const file = join(base, `${this.settings.harness.name}.weaknesses.json`)
     await writeFileAtomic(file, `${JSON.stringify(report, null, 2)}\n`)
     log(renderWeaknesses(report))
     log(pc.dim(`weaknesses written to ${file}`))
   }
+}
+
+/** The run's redactor on the main process: the workers' sources, and the words of the weakness format. */
+export function createReporterRedactor(apiKey: string | undefined, env: NodeJS.ProcessEnv = process.env): Redactor {
+  return createRunRedactor(apiKey, env, schemaWords(MiningReportSchema))
 }
 
 /** Absolute record path for a harness under an output directory. */

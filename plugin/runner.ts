@@ -1,6 +1,6 @@
 import { appendFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { inject, TestRunner, type RunnerTestCase, type RunnerTask, type TestContext } from 'vitest'
+import { inject, TestRunner, type RunnerTestCase, type RunnerTask, type RunnerTestSuite, type TestContext } from 'vitest'
 import { runAgent, type AgentRun } from '../src/agent/loop.js'
 import { createCachingClient } from '../src/agent/cache.js'
 import { createModelClient, type ModelClient } from '../src/agent/model.js'
@@ -8,7 +8,8 @@ import type { HarnessVersion } from '../src/harness/version.js'
 import { createTraceRecorder } from '../src/trace/writer.js'
 import { createWorkspace, type Workspace } from '../src/workspace/workspace.js'
 import { appendJournal } from '../src/record/journal.js'
-import { redactSecrets, secretValuesFromEnv } from '../src/trace/redact.js'
+import type { Redactor } from '../src/trace/redact.js'
+import { createRunRedactor } from './secrets.js'
 import type { Agent } from './context.js'
 import { PROVIDE_KEY, type ProvidedSettings, type TrialMeta } from './provided.js'
 import './context.js'
@@ -35,8 +36,13 @@ export default class SelfHarnessRunner extends TestRunner {
   private client: ModelClient | undefined
   private readonly trials = new Map<string, TrialState>()
   private only: Set<string> | null | undefined
-  private readonly secrets = secretValuesFromEnv()
-  private readonly redact = (text: string): string => redactSecrets(text, this.secrets)
+  private redactor: Redactor | undefined
+
+  /** The run's redactor, built once per worker from the environment and the key the client sends. */
+  private get redact(): Redactor {
+    this.redactor ??= createRunRedactor(this.provided.model.apiKey)
+    return this.redactor
+  }
 
   private get provided(): ProvidedSettings {
     this.settings ??= inject(PROVIDE_KEY as 'selfHarness')
@@ -50,7 +56,7 @@ export default class SelfHarnessRunner extends TestRunner {
   /** The model client of this worker: the endpoint, behind the response cache when one is asked for. */
   private createClient(settings: ProvidedSettings): ModelClient {
     const client = createModelClient({ ...settings.model, apiKey: settings.model.apiKey || process.env.OPENAI_API_KEY || 'unset' })
-    return settings.cache ? createCachingClient(client, settings.cache) : client
+    return settings.cache ? createCachingClient(client, { ...settings.cache, redact: this.redact }) : client
   }
 
   override extendTaskContext(context: TestContext): TestContext {
@@ -113,7 +119,8 @@ export default class SelfHarnessRunner extends TestRunner {
           settings: settings.run,
         })
         runs.push(run)
-        return run
+        // What the task file sees of the run is redacted like everything written (the trace already is).
+        return { ...run, summary: run.summary && this.redact.text(run.summary), error: run.error && { ...run.error, message: this.redact.text(run.error.message) } }
       },
     }
     this.trials.set(test.id, { index, workspace, agent, runs, errorsBefore: test.result?.errors?.length ?? 0, started: performance.now() })
@@ -142,13 +149,15 @@ export default class SelfHarnessRunner extends TestRunner {
       toolCalls: state.runs.reduce((n, r) => n + r.toolCalls, 0),
       ...(last?.tracePath ? { tracePath: last.tracePath } : {}),
       ...(last ? { status: last.status } : {}),
-      ...((infra ?? modelFailed)?.error ? { reason: this.redact((infra ?? modelFailed)!.error!.message).slice(0, 500) } : newErrors[0] ? { reason: this.redact(String(newErrors[0].message)).slice(0, 500) } : {}),
+      ...((infra ?? modelFailed)?.error ? { reason: this.redact.text((infra ?? modelFailed)!.error!.message).slice(0, 500) } : newErrors[0] ? { reason: this.redact.text(String(newErrors[0].message)).slice(0, 500) } : {}),
     }
     meta.trials.push(trial)
+    this.redactErrors(test)
     // The assertion that failed joins the trace, so the miner sees why the trial failed.
     if (outcome === 'fail' && last?.tracePath && newErrors[0]) {
-      const event = { t: Math.round(performance.now() - state.started), kind: 'error', source: 'assertion', code: 'ASSERTION', message: String(newErrors[0].message).slice(0, 2_000) }
-      appendFileSync(last.tracePath, `${this.redact(JSON.stringify(event))}\n`)
+      // Redacted before it is cut, so no part of a secret is left at the cut.
+      const event = { t: Math.round(performance.now() - state.started), kind: 'error', source: 'assertion', code: 'ASSERTION', message: this.redact.text(String(newErrors[0].message)).slice(0, 2_000) }
+      appendFileSync(last.tracePath, `${JSON.stringify(this.redact.value(event))}\n`)
     }
     // The journal comes first: a kill after this line loses nothing finished.
     appendJournal(this.provided.journalFile, {
@@ -159,5 +168,21 @@ export default class SelfHarnessRunner extends TestRunner {
       trial,
     })
     if (outcome === 'pass' || !this.provided.keepWorkspaces) await state.workspace.dispose()
+  }
+
+  /** The test's errors reach reporters and blobs redacted: a failing assertion may quote what the endpoint sent. */
+  override onAfterRunTask(test: RunnerTask): void {
+    super.onAfterRunTask(test)
+    this.redactErrors(test)
+  }
+
+  /** A task file that fails to load may quote a secret in its error too. */
+  override async onAfterRunSuite(suite: RunnerTestSuite): Promise<void> {
+    await super.onAfterRunSuite(suite)
+    this.redactErrors(suite)
+  }
+
+  private redactErrors(task: RunnerTask): void {
+    if (task.result?.errors?.length) task.result.errors = this.redact.value(task.result.errors)
   }
 }

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path'
 import { z } from 'zod'
 import { ConfigurationError } from '../errors.js'
 import { stableStringify } from '../json.js'
+import type { Redactor } from '../trace/redact.js'
 import type { ChatCompletion, ChatRequest, ModelClient } from './model.js'
 
 /** How the cache is used: `read-write` answers hits and stores misses; `read-only` never writes; `refresh` never reads. */
@@ -15,6 +16,11 @@ export interface CachingClientOptions {
   dir: string
   /** @default 'read-write' */
   mode?: CacheMode
+  /**
+   * The run's redactor: responses are stored redacted (a response that echoed a secret replays with the secret
+   * replaced; the live answer reaches the agent unchanged). Absent = stored as the endpoint sent them.
+   */
+  redact?: Redactor
 }
 
 /** What a caching client has done so far. */
@@ -40,7 +46,7 @@ type RequestWithTemperature = ChatRequest & { temperature?: number }
 /** Version of the entry format. */
 export const CACHE_SCHEMA_VERSION = 1
 
-/** One cache entry on disk. The response is kept as the endpoint sent it; only its outline is checked. */
+/** One cache entry on disk. The response is kept as the endpoint sent it, less secrets; only its outline is checked. */
 export const CacheEntrySchema = z.object({
   schemaVersion: z.literal(CACHE_SCHEMA_VERSION),
   key: z.string().regex(/^[0-9a-f]{64}$/),
@@ -107,7 +113,8 @@ export function createCachingClient(client: ModelClient, options: CachingClientO
       const response = await client.chat(request)
       if (mode !== 'read-only') {
         // A full disk must not cost the trial an answer the model already gave.
-        const written = await writeEntry(file, { schemaVersion: CACHE_SCHEMA_VERSION, key, model: client.model, createdAt: new Date().toISOString(), response })
+        const stored = options.redact ? options.redact.value(response) : response
+        const written = await writeEntry(file, { schemaVersion: CACHE_SCHEMA_VERSION, key, model: client.model, createdAt: new Date().toISOString(), response: stored })
         if (written) counts.writes++
         else counts.failedWrites++
       }

@@ -1,3 +1,4 @@
+import { patternMatches } from '../harness/pattern.js'
 import type { HarnessSpec, ToolName } from '../harness/spec.js'
 import type { TraceRecorder } from '../trace/writer.js'
 import type { Workspace } from '../workspace/workspace.js'
@@ -10,8 +11,8 @@ function subjectOf(name: ToolName, args: Record<string, unknown>): string {
   return typeof value === 'string' ? value : ''
 }
 
-const matches = (pattern: string | undefined, subject: string): boolean =>
-  pattern === undefined || new RegExp(pattern).test(subject)
+/** Tested in linear time (RE2 semantics): no pattern, whatever the model or an edit put there, can block the run. */
+const matches = patternMatches
 
 /** No limit beyond the harness's own, for callers without a run budget. */
 const UNBOUNDED: Pick<RunBudget, 'commandMs' | 'check'> = { commandMs: (ms) => ms, check: () => {} }

@@ -1,5 +1,6 @@
 import { stableStringify } from '../json.js'
-import { applyPatch, PatchError, unsafeKeyIn } from '../harness/patch.js'
+import { applyPatch, PatchError, unsafeKeyIn, type PatchOp } from '../harness/patch.js'
+import { compilePattern } from '../harness/pattern.js'
 import type { HarnessSpec } from '../harness/spec.js'
 import { harnessId } from '../harness/version.js'
 import { resolveGuardBounds, type GuardBounds } from './guard-bounds.js'
@@ -15,6 +16,7 @@ export type GuardReason =
   | 'quotes-instruction'
   | 'weakens-checks'
   | 'invalid-patch'
+  | 'unsafe-pattern'
   | 'no-op'
 
 /** What the guards know besides the proposal: the tasks whose names and instructions an edit must not carry. */
@@ -32,8 +34,9 @@ export type GuardResult =
 
 /**
  * Decides whether a proposed edit may be tried. Pure. Checks, in order: size, the editable surface (paths, values,
- * prototype keys), removal or change of checks, task names, instruction quotes, that the patch applies and makes
- * a valid harness, that no check is lost in the result, and that the harness changes at all.
+ * prototype keys), removal or change of checks, that every pattern it sets compiles for linear-time matching, task
+ * names, instruction quotes, that the patch applies and makes a valid harness, that no check is lost in the
+ * result, and that the harness changes at all.
  */
 export function guardProposal(proposal: Proposal, spec: HarnessSpec, context: GuardContext): GuardResult {
   const bounds = resolveGuardBounds(context.bounds)
@@ -50,6 +53,8 @@ export function guardProposal(proposal: Proposal, spec: HarnessSpec, context: Gu
     const refusal = checkOperation(op, spec, bounds)
     if (refusal) return refuse(refusal.reason, refusal.detail)
   }
+  const pattern = unsafePatternIn(patch)
+  if (pattern) return refuse('unsafe-pattern', pattern)
 
   const mention = findTaskMention(text, context.taskIds)
   if (mention) return refuse('names-task', `the patch mentions the task \`${mention}\`; edits must help every task of a kind`)
@@ -106,3 +111,26 @@ function missingFrom(before: readonly unknown[], after: readonly unknown[]): str
 }
 
 const refuse = (reason: GuardReason, detail: string): GuardResult => ({ ok: false, reason, detail })
+
+/** The first `match` pattern a patch sets that the linear-time engine refuses, described; undefined when none. */
+export function unsafePatternIn(patch: readonly PatchOp[]): string | undefined {
+  for (const op of patch) {
+    if (op.op === 'remove') continue
+    const found = op.path.endsWith('/match') ? [{ at: op.path, value: op.value }] : matchesIn(op.value, op.path)
+    for (const { at, value } of found) {
+      if (typeof value !== 'string') return `the pattern at \`${at}\` is not a string`
+      const result = compilePattern(value)
+      if (!result.ok) return `the pattern \`${value.slice(0, 80)}\` at \`${at}\` is refused: ${result.reason}`
+    }
+  }
+  return undefined
+}
+
+/** Every `match` field inside a value, with its pointer. */
+function matchesIn(value: unknown, at: string): Array<{ at: string; value: unknown }> {
+  if (!value || typeof value !== 'object') return []
+  return Object.entries(value).flatMap(([key, item]) => {
+    const path = `${at}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`
+    return key === 'match' ? [{ at: path, value: item }] : matchesIn(item, path)
+  })
+}

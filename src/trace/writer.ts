@@ -1,6 +1,7 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs'
 import { dirname } from 'node:path'
 import type { TraceEvent, TraceEventInput } from './events.js'
+import type { Redactor } from './redact.js'
 
 /** Receives a trial's events; passed in, never global. */
 export interface TraceRecorder {
@@ -18,9 +19,12 @@ export interface TraceRecorder {
 export interface TraceRecorderOptions {
   /** JSONL file to stream events to; absent = memory only. */
   path?: string
-  /** Applied to every string written (secret redaction). */
-  redact?: (text: string) => string
+  /** The run's redactor: every event is redacted, as a value, before it is kept or written. */
+  redact?: Redactor
 }
+
+/** Fields that name the project's own things (never the model's or the endpoint's words), written as they are. */
+const PROJECT_FIELDS = ['taskId', 'harnessId', 'model']
 
 /** Longest an event waits in memory before it is written. */
 const FLUSH_MS = 100
@@ -57,13 +61,14 @@ export function createTraceRecorder(options: TraceRecorderOptions = {}): TraceRe
     path: options.path,
     record(input) {
       const event = { t: Math.round(performance.now() - started), ...input } as TraceEvent
-      const line = JSON.stringify(event)
-      const safe = redact ? redact(line) : line
-      const stored = safe === line ? event : (JSON.parse(safe) as TraceEvent)
+      // Redacting values, not the serialized line: a secret holding `"` or `\` cannot escape it, and numbers and
+      // the format's own words are never rewritten, so the line always parses.
+      const stored = redact ? redact.value(event, PROJECT_FIELDS) : event
+      const line = JSON.stringify(stored)
       events.push(stored)
       if (stream) {
-        batch.push(safe + '\n')
-        batchBytes += safe.length + 1
+        batch.push(line + '\n')
+        batchBytes += line.length + 1
         if (batchBytes >= FLUSH_BYTES) flush()
         else timer ??= setTimeout(flush, FLUSH_MS).unref()
       }

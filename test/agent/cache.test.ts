@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { cacheEntryPath, cacheKey, createCachingClient } from '../../src/agent/cache.js'
 import type { ChatCompletion, ChatRequest, ModelClient } from '../../src/agent/model.js'
+import { createRedactor } from '../../src/trace/redact.js'
 
 /** A scripted model: answers the expected calls in order and fails loudly on any other. */
 function scriptedClient(answers: string[], extra: { temperature?: number } = {}): ModelClient & { calls: ChatRequest[] } {
@@ -163,5 +164,24 @@ describe('createCachingClient', () => {
 
   it('refuses an unknown mode', () => {
     expect(() => createCachingClient(scriptedClient([]), { dir, mode: 'sometimes' as never })).toThrow(/Expected `cache.mode`/)
+  })
+
+  it('stores responses redacted, the live answer unchanged, and a redacted entry still replays', async () => {
+    const secret = 'sk-"cache\\key"-0123456789'
+    const answer = `echo ${secret} / ${encodeURIComponent(secret)} / ${Buffer.from(secret).toString('base64')}`
+    const redact = createRedactor({ values: [secret, 'assistant'] })
+    const live = createCachingClient(scriptedClient([answer]), { dir, redact })
+    expect(contentOf(await live.chat(ask('leak it')))).toBe(answer)
+    const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile())
+    expect(files).toHaveLength(1)
+    const stored = await readFile(join(files[0]!.parentPath, files[0]!.name), 'utf8')
+    for (const form of [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret), Buffer.from(secret).toString('base64')]) {
+      expect(stored).not.toContain(form)
+    }
+    const replay = createCachingClient(scriptedClient([]), { dir, redact })
+    const replayed = await replay.chat(ask('leak it'))
+    expect(contentOf(replayed)).toMatch(/^echo \[REDACTED\] \/ \[REDACTED\] \/ \[REDACTED\][A-Za-z0-9+/=]{0,4}$/)
+    expect(replayed.choices[0]!.message.role).toBe('assistant') // protocol words are kept, even one equal to a secret
+    expect(replay.stats().hits).toBe(1)
   })
 })

@@ -2,6 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { TraceEventSchema } from '../../src/trace/events.js'
+import { readTrace } from '../../src/trace/reader.js'
+import { createRedactor } from '../../src/trace/redact.js'
 import { createTraceRecorder } from '../../src/trace/writer.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'trace-writer-'))
@@ -38,10 +41,36 @@ describe('trace recorder', () => {
 
   it('redacts what it writes and what it keeps', async () => {
     const path = join(dir, 'redacted.jsonl')
-    const trace = createTraceRecorder({ path, redact: (text) => text.replaceAll('hunter2', '[REDACTED]') })
-    trace.record({ kind: 'tool-call', turn: 1, id: 'c1', name: 'shell', arguments: { command: 'echo hunter2' } })
+    const trace = createTraceRecorder({ path, redact: createRedactor({ values: ['hunter2hunter2'] }) })
+    trace.record({ kind: 'tool-call', turn: 1, id: 'c1', name: 'shell', arguments: { command: 'echo hunter2hunter2' } })
     await trace.close()
     expect(readFileSync(path, 'utf8')).not.toContain('hunter2')
     expect(JSON.stringify(trace.events)).not.toContain('hunter2')
+  })
+
+  it.each([
+    ['a secret with quotes and backslashes', 'sk-"q\\uo\\"te-0123456789'],
+    ['a numeric secret', '4815162342'],
+    ['a secret equal to a word of the format', 'finished'],
+    ['a secret equal to a field name', 'arguments'],
+    ['a secret equal to a protocol word', 'function'],
+  ])('writes a trace its reader accepts with %s, the secret in no line', async (_name, secret) => {
+    const path = join(dir, `odd-${Buffer.from(secret).toString('hex')}.jsonl`)
+    const trace = createTraceRecorder({ path, redact: createRedactor({ values: [secret] }) })
+    const args = JSON.stringify({ command: `echo ${secret}`, [secret]: secret })
+    trace.record({ kind: 'trial-start', taskId: 't', trial: 0, harnessId: 'h', model: 'm', instruction: `use ${secret} here` })
+    trace.record({ kind: 'model-response', turn: 1, durationMs: 4815162342, content: `${secret}!`, toolCalls: [{ id: 'c1', name: 'shell', arguments: args }], tokens: { prompt: 4815162342, completion: 1 } })
+    trace.record({ kind: 'tool-call', turn: 1, id: 'c1', name: 'shell', arguments: JSON.parse(args) })
+    trace.record({ kind: 'error', source: 'model', code: 'MODEL_FAILED', message: `400 {"error":{"message":${JSON.stringify(`bad key ${secret}`)}}}` })
+    trace.record({ kind: 'trial-end', status: 'finished', turns: 1, toolCalls: 1, tokens: { prompt: 1, completion: 1 }, durationMs: 1 })
+    await trace.close()
+    const events = await readTrace(path)
+    expect(events.map((e) => e.kind)).toEqual(['trial-start', 'model-response', 'tool-call', 'error', 'trial-end'])
+    for (const event of events) expect(TraceEventSchema.safeParse(event).success).toBe(true)
+    const text = readFileSync(path, 'utf8')
+    const free = events.flatMap((e) => ('instruction' in e ? [e.instruction] : 'content' in e ? [e.content ?? ''] : 'message' in e ? [e.message] : []))
+    for (const field of free) expect(field).not.toContain(secret)
+    expect(text).not.toContain(JSON.stringify(secret).slice(1, -1) + '!')
+    expect(text).toContain('[REDACTED]')
   })
 })
