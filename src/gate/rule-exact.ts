@@ -27,7 +27,7 @@ import type { Tally } from './tally.js'
 export const SUSPECT_P = 0.25
 
 /** A stable task that dipped with a one-sided p-value at most this is checked again by follow-up looks. */
-export const DIP_P = 0.3
+export const DIP_P = 0.4
 
 /** Extra candidate trials a suspected task gets per follow-up look. */
 export const FOLLOW_UP_STEP = 2
@@ -141,7 +141,8 @@ function adjustedByTask(family: TestedFamily): Map<number, number> {
  */
 export const decideExact: Rule = (t, policy, look) => {
   const alpha = lookAlpha(policy, look)
-  const nextAlpha = lookAlpha(policy, look + 1)
+  // Without follow-up looks, a suspected change is settled by a new run with more trials, at the first look's alpha.
+  const nextAlpha = policy.followUpShare > 0 ? lookAlpha(policy, look + 1) : lookAlpha(policy, 1)
   const tests = new TaskTests(t)
   const worse = new CandidateList()
   const better = new CandidateList()
@@ -233,6 +234,12 @@ export const decideExact: Rule = (t, policy, look) => {
   } else {
     status = 'no-gain'
     reasons.push(`No regression, but mode \`${policy.mode}\` requires a net gain and there is none: ${passes}.`)
+  }
+  if (unreachable > 0 && unreachable === valid && !judgedStrictly && status !== 'insufficient-evidence') {
+    reasons.push(
+      `With these trial counts the test cannot flag any task at alpha ${fmt(alpha)}; the verdict rests on no task ` +
+        'having dropped. A baseline history (accept, and gated runs of the baseline) gives the test its power.',
+    )
   }
   const pValueOf = (i: number): number => {
     if (!hasBothSides(t, i)) return Number.NaN

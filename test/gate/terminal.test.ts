@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { compareRuns } from '../../src/gate/compare.js'
+import { compareRuns as compareNow } from '../../src/gate/compare.js'
+import type { GatePolicyInput } from '../../src/gate/policy.js'
+import type { RunRecord as Rec } from '../../src/record/schema.js'
+
+// These cases pin the per-look test itself: one look at the full alpha, in mode promote (a net gain required).
+const compareRuns = (b: Rec, c: Rec, p: GatePolicyInput = {}) => compareNow(b, c, { mode: 'promote', followUpShare: 0, ...p })
 import { renderVerdict } from '../../src/report/terminal.js'
 import { run, stable } from './records.js'
 
@@ -35,7 +40,7 @@ describe('renderVerdict', () => {
     expect(invalid).toContain('? INSUFFICIENT EVIDENCE')
     expect(invalid).toMatch(/a\s+5\/5 → 0\/3 \+2 err/)
     const undecided = renderVerdict(compareRuns(run({ a: 'p', b: 'p' }), run({ a: 'f', b: 'p' })), { color: false })
-    expect(undecided).toContain('Undecided')
+    expect(undecided).toContain('Suspected regressions')
     expect(undecided).toMatch(/a\s+1\/1 → 0\/1/)
   })
 
