@@ -58,7 +58,7 @@ export interface SimulationOptions {
   /**
    * Baseline trials per task: 0 means the baseline record alone (k trials, as the candidate); n > 0 a baseline
    * history of n trials per task (several baseline runs folded in).
-   * @default [0, 12]
+   * @default [0, 30]
    */
   history?: number[]
   /**
@@ -126,7 +126,7 @@ export function simulateGate(options: SimulationOptions = {}): SimulationRow[] {
   const trialCounts = options.trials ?? [1, 2, 3, 5]
   const rules = options.rules ?? ['exact']
   const mix = options.mix ?? REALISTIC_MIX
-  const histories = options.history ?? [0, 12]
+  const histories = options.history ?? [0, 30]
   const adaptives = options.adaptive ?? [false, true]
   const budget = options.budget ?? 40
   const drop = options.drop ?? { from: [1, 0.97, 0.9], to: [0, 0.1, 0.2, 0.3] }
@@ -235,14 +235,8 @@ function runPair(
   }
   let caught = 0
   for (const i of dropped) if (decision.change[i] === REGRESSION) caught++
-  if (DEBUG && decision.status === 'regression' && baseline === candidate) {
-    for (let i = 0; i < t.size; i++) if (decision.change[i] === REGRESSION) DEBUG.push([look, baseline[i], t.bPass[i], t.bFail[i], t.cPass[i], t.cFail[i]].join(' '))
-  }
   return { status: decision.status, caught, extra }
 }
-
-/** Debug sink. */
-export const DEBUG: string[] | null = (globalThis as { SIMDEBUG?: string[] }).SIMDEBUG ?? null
 
 function judge(t: Tally, policy: GatePolicy, look: number) {
   t.gating.fill(1)
