@@ -20,6 +20,10 @@ export interface AdaptiveInput {
   budget: number
 }
 
+/** vitest flags of the gated run that a follow-up run must not repeat: it runs tasks, it does not merge or shard. */
+const NOT_REPEATED = /^--(merge-reports|shard|reporter|outputFile)(=|$)/
+const followUpArgs = (args: string[]) => args.filter((a) => a !== 'run' && !NOT_REPEATED.test(a))
+
 const trialCounts = (record: RunRecord) => Object.fromEntries(record.tasks.map((t) => [t.id, t.trials.length]))
 const totalTrials = (record: RunRecord) => record.tasks.reduce((n, t) => n + t.trials.length, 0)
 
@@ -69,7 +73,7 @@ export async function adaptiveRounds(input: AdaptiveInput): Promise<number> {
         await writeFileAtomic(only, JSON.stringify(ids))
         await launchVitest({
           cwd,
-          args: ['run', '--reporter=json', `--outputFile=${join(outputDir, 'vitest.json')}`, ...input.vitestArgs.filter((a) => a !== 'run')],
+          args: ['run', '--reporter=json', `--outputFile=${join(outputDir, 'vitest.json')}`, ...followUpArgs(input.vitestArgs)],
           env: { ...env, SELF_HARNESS: record.harness.name, SELF_HARNESS_OUTPUT_DIR: outputDir, SELF_HARNESS_ONLY: only, SELF_HARNESS_TRIALS: String(trials), SELF_HARNESS_EXTEND: from, SELF_HARNESS_GATE: '0' },
           stdio: 'pipe',
         })
