@@ -185,8 +185,8 @@ export const decideExact: Rule = (t, policy, look) => {
   }
   const sums = rateSums(t)
   const reasons = [
-    `Rule \`exact\`, look ${look}: one-sided Fisher exact test per task against the baseline's trials (history ` +
-      `included), Holm-corrected over the ${worseFamily.members.length} task(s) whose margins allow significance ` +
+    `Rule \`exact\`, look ${look}: one-sided Fisher exact test per task against the baseline side's trials, ` +
+      `Holm-corrected over the ${worseFamily.members.length} task(s) whose margins allow significance ` +
       `(Tarone), at alpha ${fmt(alpha)} of the family-wise ${policy.alpha} (${lookShare(look)}).`,
   ]
   const regressions = tasksWith(t, change, REGRESSION)
