@@ -9,16 +9,17 @@ export interface BrokenFile {
   message: string
 }
 
-/** Reads the runner's `task.meta` of every test that ran into task records. */
+/** Reads the runner's `task.meta` of every test that ran into task records, with the trials the run asked for. */
 export function collectTasks(
   modules: ReadonlyArray<TestModule>,
   root: string,
   /** Trace paths are written relative to this directory (the record's). */
   recordDir: string,
-): { tasks: TaskRecord[]; broken: BrokenFile[] } {
+): { tasks: TaskRecord[]; broken: BrokenFile[]; requested: number | undefined } {
   const relativeTrace = (path: string | undefined) => (path && isAbsolute(path) ? relative(recordDir, path) : path)
   const tasks: TaskRecord[] = []
   const broken: BrokenFile[] = []
+  let requested: number | undefined
   for (const module of modules) {
     const file = relative(root, module.moduleId)
     let count = 0
@@ -26,6 +27,7 @@ export function collectTasks(
       const meta = test.meta().selfHarness
       if (!meta || meta.trials.length === 0) continue
       count++
+      if (meta.requested !== undefined) requested = Math.max(requested ?? 0, meta.requested)
       tasks.push({
         id: meta.taskId,
         file,
@@ -38,5 +40,5 @@ export function collectTasks(
       broken.push({ file, message: errors.map((e) => e.message).join('; ').slice(0, 1_000) })
     }
   }
-  return { tasks, broken }
+  return { tasks, broken, requested }
 }

@@ -45,5 +45,7 @@ export interface TrialMeta {
 /** What `task.meta.selfHarness` holds after a run. */
 export interface TaskMetaRecord {
   harnessId: string
+  /** Trials the run asked for of this task; travels with the task through shards and blob merges. */
+  requested?: number
   trials: TrialMeta[]
 }

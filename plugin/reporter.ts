@@ -101,7 +101,7 @@ export class SelfHarnessReporter implements Reporter {
     const redact = this.settings.redact
     const log = (line: string) => vitest.logger.log(redact.text(line))
     try {
-      const { tasks, broken } = collectTasks(modules, vitest.config.root, dirname(this.settings.recordFile))
+      const { tasks, broken, requested } = collectTasks(modules, vitest.config.root, dirname(this.settings.recordFile))
       for (const file of broken) {
         vitest.logger.error(pc.red(redact.text(`self-harness: task file ${file.file} failed to load: ${file.message}`)))
       }
@@ -111,9 +111,13 @@ export class SelfHarnessReporter implements Reporter {
       if (previous) await this.keepTasksNotRun(tasks, previous, !this.settings.extend)
       // The workers redacted the trials; a reason from elsewhere (a merged blob, an earlier record) is redacted here.
       for (const task of tasks) task.trials = task.trials.map((t) => (t.reason ? { ...t, reason: redact.text(t.reason) } : t))
-      const record = buildRecord({ harness: this.settings.harness, model: this.settings.model, trials: this.settings.trials, tasks, settings: this.settings.settings })
+      // The record asks for what the run asked for: taken from the trials' metadata, so a blob merge (which has no
+      // --trials) keeps the shards' count; an extending run (adaptive trials) keeps the extended record's.
+      const asked = this.settings.extend ? (await readRecord(this.settings.extend)).trials : (requested ?? this.settings.trials)
+      const record = buildRecord({ harness: this.settings.harness, model: this.settings.model, trials: asked, tasks, settings: this.settings.settings })
       await writeRecord(this.settings.recordFile, record)
       await removeJournal(this.settings.journalFile)
+      await this.writePolicy(this.settings.policy)
       const flakeFile = join(this.settings.flakeDir, `${this.settings.harness.id}.json`)
       await writeFlakeHistory(flakeFile, updateFlakeHistory(await readFlakeHistory(flakeFile), record))
       const trials = tasks.flatMap((t) => t.trials)
@@ -134,14 +138,25 @@ export class SelfHarnessReporter implements Reporter {
       const baseline = await readRecord(this.settings.baseline)
       await verifyRecordHarness(baseline, this.settings.baseline, this.settings.harnessDir)
       // The gate loads only when a run is gated.
-      const [{ compareRuns }, { renderVerdict }] = await Promise.all([import('../src/gate/compare.js'), import('../src/report/terminal.js')])
-      // Tasks too flaky under the baseline's harness to block are reported, not gating.
-      const flaky = tooFlakyToBlock(await readFlakeHistory(join(this.settings.flakeDir, `${baseline.harness.id}.json`)))
-      const policy = flaky.length ? { ...this.settings.policy, ignore: [...new Set([...this.settings.policy.ignore, ...flaky])] } : this.settings.policy
-      const verdict = compareRuns(baseline, record, policy)
+      const [{ compareRuns }, { renderVerdict }, history] = await Promise.all([
+        import('../src/gate/compare.js'),
+        import('../src/report/terminal.js'),
+        import('../src/record/baseline-history.js'),
+      ])
+      const historyFile = history.baselineHistoryPathFor(this.settings.baseline)
+      const past = await history.readBaselineHistory(historyFile)
+      const policy = await this.gatePolicy(baseline.harness.id)
+      await this.writePolicy(policy)
+      const verdict = compareRuns(baseline, record, policy, { history: past })
       log(renderVerdict(verdict, { color: pc.isColorSupported }))
       const verdictFile = join(dirname(this.settings.recordFile), `${this.settings.harness.name}.verdict.json`)
       await writeFileAtomic(verdictFile, `${JSON.stringify(verdict, null, 2)}\n`)
+      // A run of the baseline's own harness and model (a baseline run on main) adds its trials to the history.
+      if (record.harness.id === baseline.harness.id && record.model === baseline.model) {
+        const start = history.historyMatches(past, baseline) ? past : history.foldBaselineHistory(undefined, baseline)
+        await history.writeBaselineHistory(historyFile, history.foldBaselineHistory(start, record))
+        log(pc.dim(`self-harness: this run's trials were added to the baseline history ${historyFile}`))
+      }
       process.exitCode = verdict.exitCode
       if (process.env.GITHUB_ACTIONS === 'true') await this.reportToGitHub(verdict, baseline, record)
       if (this.settings.report) await this.writeReport(log, this.settings.baseline, verdictFile)
@@ -151,6 +166,23 @@ export class SelfHarnessReporter implements Reporter {
       vitest.logger.error(pc.red(redact.text(`self-harness: ${message}`)))
       process.exitCode = exitCodeOf(error)
     }
+  }
+
+  /**
+   * The gate policy of this run: the configured one, with the tasks too flaky to block under the baseline's
+   * harness (from its flake history) added to `ignore`.
+   */
+  private async gatePolicy(baselineHarnessId: string): Promise<GatePolicy> {
+    const flakes = await readFlakeHistory(join(this.settings.flakeDir, `${baselineHarnessId}.json`))
+    const flaky = tooFlakyToBlock(flakes, { maxFlipRate: this.settings.policy.maxFlipRate })
+    const { policy } = this.settings
+    return flaky.length ? { ...policy, ignore: [...new Set([...policy.ignore, ...flaky])] } : policy
+  }
+
+  /** The resolved gate policy beside the record (`<name>.policy.json`), so `compare` judges by the same rule. */
+  private async writePolicy(policy: GatePolicy): Promise<void> {
+    const file = this.settings.recordFile.replace(/\.json$/, '.policy.json')
+    await writeFileAtomic(file, `${JSON.stringify(policy, null, 2)}\n`)
   }
 
   /**

@@ -84,7 +84,7 @@ export default class SelfHarnessRunner extends TestRunner {
       return
     }
     const done = (resume[test.fullName] ?? []).filter((trial) => trial.index < trials)
-    test.meta.selfHarness = { taskId: test.fullName, harnessId: this.provided.harness.id, trials: [...done] }
+    test.meta.selfHarness = { taskId: test.fullName, harnessId: this.provided.harness.id, requested: trials, trials: [...done] }
     // Finished trials of an interrupted run are kept, not run again.
     if (done.length >= trials) test.mode = 'skip'
     else test.repeats = trials - done.length - 1

@@ -5,6 +5,7 @@ import { VerdictSchema } from '../gate/verdict.js'
 import { HarnessSpecSchema } from '../harness/spec.js'
 import { MiningReportSchema } from '../miner/schema.js'
 import { ProposalSchema } from '../proposer/proposal.js'
+import { BaselineHistorySchema } from '../record/baseline-history.js'
 import { FlakeHistorySchema } from '../record/flake-history.js'
 import { JournalEntrySchema } from '../record/journal.js'
 import { RunRecordSchema } from '../record/schema.js'
@@ -22,6 +23,7 @@ export const SAVED_FORMATS: ReadonlyArray<{ name: string; title: string; schema:
   { name: 'proposal', title: 'self-harness harness edit proposal', schema: ProposalSchema, io: 'output' },
   { name: 'calibration', title: 'self-harness gate calibration', schema: CalibrationSchema, io: 'output' },
   { name: 'flake-history', title: 'self-harness flake history', schema: FlakeHistorySchema, io: 'output' },
+  { name: 'baseline-history', title: 'self-harness baseline history', schema: BaselineHistorySchema, io: 'output' },
 ]
 
 /** JSON Schema of every saved format, by name; `<name>.schema.json` is its file name. Pure. */

@@ -1,6 +1,23 @@
 import { ConfigurationError } from '../errors.js'
-import { minTrialsFor } from './rule-exact.js'
+import { lookAlpha, resolveGatePolicy } from './policy.js'
+import { FOLLOW_UP_STEP, baselineTrialsFor } from './rule-exact.js'
 import type { TrialCounts, Verdict } from './verdict.js'
+
+/**
+ * One suspected task's next look: `step` more candidate trials (to at most `cap`), and the baseline side
+ * taken to the fewest trials with which the candidate's new count can reach the next look's alpha, when shorter.
+ */
+export function followUpOf(
+  baselineValid: number,
+  candidateTrials: number,
+  nextAlpha: number,
+  step: number,
+  cap: number,
+): { candidateAdd: number; baselineTo: number } {
+  const candidateAdd = Math.min(step, Math.max(0, cap - candidateTrials))
+  const needed = baselineTrialsFor(nextAlpha, candidateTrials + candidateAdd, cap)
+  return { candidateAdd, baselineTo: Math.max(baselineValid, needed) }
+}
 
 /** Trials each side holds now, per task (asked for, errors included), and the extra trials already spent. */
 export interface TrialState {
@@ -15,13 +32,13 @@ export interface AdaptiveOptions {
   /** Extra task trials allowed in total, over all rounds and both sides. */
   budget: number
   /**
-   * Extra candidate trials per disputed task per round.
+   * Extra candidate trials per suspected task per round.
    * @default 2
    */
   step?: number
   /**
    * No side of a task is taken beyond this many trials.
-   * @default 10
+   * @default the policy's `maxTrialsPerTask` (9)
    */
   maxTrialsPerTask?: number
 }
@@ -52,17 +69,19 @@ export interface TrialPlan {
 }
 
 /**
- * Plans the next round of extra trials from a verdict. Tasks are taken `undecided` first, then `disputed`
- * (most suspicious first, as the verdict ranks them). Each gets `step` more candidate trials (capped by
- * `maxTrialsPerTask` and what is left of the budget); when its baseline side holds fewer valid trials than
- * `minTrialsFor(alpha)`, the baseline is extended to that minimum too, only if the whole extension fits in the
- * budget left. Stops with `decided` when nothing is disputed (or the verdict is a regression or not comparable),
- * `max-trials` when no disputed task can grow, `budget` when no budget is left. Pure.
+ * Plans the next look from a verdict. Only the verdict's suspected regressions get trials (most suspicious
+ * first, then tasks `undecided` by an older verdict): `step` more candidate trials each, capped by
+ * `maxTrialsPerTask` and the budget left, and, when the baseline side is too short for the next look's alpha
+ * ({@link followUpOf}), baseline trials too, only if the whole extension fits. Stops with `decided` when
+ * nothing is suspected (or the verdict is a regression or not comparable), `max-trials` when no suspected
+ * task can grow, `budget` when none is left. The caller runs the plan and compares again with `look` + 1,
+ * so each look tests at its own share of alpha. Pure.
  */
 export function planExtraTrials(verdict: Verdict, state: TrialState, options: AdaptiveOptions): TrialPlan {
   const { budget } = options
-  const step = options.step ?? 2
-  const max = options.maxTrialsPerTask ?? 10
+  const policy = resolveGatePolicy(verdict.policy)
+  const step = options.step ?? FOLLOW_UP_STEP
+  const max = options.maxTrialsPerTask ?? policy.maxTrialsPerTask
   if (!Number.isInteger(budget) || budget < 0) invalid('budget', 'a non-negative integer', budget)
   if (!Number.isInteger(step) || step < 1) invalid('step', 'a positive integer', step)
   if (!Number.isInteger(max) || max < 1) invalid('maxTrialsPerTask', 'a positive integer', max)
@@ -77,11 +96,13 @@ export function planExtraTrials(verdict: Verdict, state: TrialState, options: Ad
     reason: retry.length > 0 ? `${reason} Rerun the error trials of ${retry.length} invalid task(s).` : reason,
   })
   if (verdict.status === 'not-comparable') return done('decided', 'The records are not comparable; more trials cannot help.')
-  if (verdict.status === 'regression') return done('decided', 'The verdict is a regression beyond noise; no task is left to settle.')
-  const queue = disputedOrder(verdict)
-  if (queue.length === 0) return done('decided', 'No task is disputed: the evidence is decisive.')
+  if (verdict.status === 'regression' && suspectedOrder(verdict).length === 0) {
+    return done('decided', 'The verdict is a regression beyond noise and no other task is suspected.')
+  }
+  const queue = suspectedOrder(verdict)
+  if (queue.length === 0) return done('decided', 'No regression is suspected: the evidence is decisive.')
   const evidence = new Map(verdict.tasks.map((t) => [t.id, t]))
-  const needed = minTrialsFor(verdict.policy.alpha)
+  const nextAlpha = lookAlpha(policy, (verdict.look ?? 1) + 1)
   let left = budget - state.spent
   let growable = 0
   const candidate: PlannedTrials[] = []
@@ -92,12 +113,12 @@ export function planExtraTrials(verdict: Verdict, state: TrialState, options: Ad
     const c = current(state.candidateTrials, id, task?.candidate, verdict.candidate.trials)
     const b = current(state.baselineTrials, id, task?.baseline, verdict.baseline.trials)
     const bValid = task?.baseline ? task.baseline.pass + task.baseline.fail : b
-    const cRoom = Math.max(0, max - c)
-    const bNeed = bValid < needed ? Math.min(needed - bValid, Math.max(0, max - b)) : 0
-    if (cRoom === 0 && bNeed === 0) continue
+    const next = followUpOf(bValid, c, nextAlpha, step, max)
+    const bNeed = Math.min(next.baselineTo - bValid, Math.max(0, max - b))
+    if (next.candidateAdd === 0 && bNeed <= 0) continue
     growable++
     if (left <= 0) continue
-    const cAdd = Math.min(step, cRoom, left)
+    const cAdd = Math.min(next.candidateAdd, left)
     if (cAdd > 0) {
       candidate.push({ id, trials: c + cAdd })
       left -= cAdd
@@ -110,7 +131,7 @@ export function planExtraTrials(verdict: Verdict, state: TrialState, options: Ad
     }
   }
   if (growable === 0) {
-    return done('max-trials', `Every disputed task is at ${max} trials a side (or needs a retry, not more trials).`)
+    return done('max-trials', `Every suspected task is at ${max} trials a side (or needs a retry, not more trials).`)
   }
   if (cost === 0) return done('budget', `The budget of ${budget} extra trials is spent.`)
   return {
@@ -120,18 +141,18 @@ export function planExtraTrials(verdict: Verdict, state: TrialState, options: Ad
     cost,
     stop: null,
     reason:
-      `${candidate.length} disputed task(s) get more candidate trials and ${baseline.length} more baseline trials, ` +
-      `${cost} trial(s); ${budget - state.spent - cost} of the budget of ${budget} left.`,
+      `${candidate.length} suspected task(s) get more candidate trials and ${baseline.length} more baseline trials, ` +
+      `${cost} trial(s), for look ${(verdict.look ?? 1) + 1} at alpha ${Number(nextAlpha.toPrecision(3))}; ` +
+      `${budget - state.spent - cost} of the budget of ${budget} left.`,
   }
 }
 
-/** Undecided tasks first, then the other disputed ones, each in the verdict's most-suspicious-first order. */
-function disputedOrder(verdict: Verdict): string[] {
-  const undecided = new Set(verdict.undecided)
-  const first = verdict.disputed.filter((id) => undecided.has(id))
-  const ranked = new Set(first)
-  for (const id of verdict.undecided) if (!ranked.has(id)) first.push(id)
-  return [...first, ...verdict.disputed.filter((id) => !undecided.has(id))]
+/** Suspected regressions first (most suspicious first), then any `undecided` task of an older verdict. */
+function suspectedOrder(verdict: Verdict): string[] {
+  const first = [...(verdict.suspectedRegressions ?? [])]
+  const seen = new Set(first)
+  for (const id of [...verdict.undecided, ...(verdict.dips ?? [])]) if (!seen.has(id)) (seen.add(id), first.push(id))
+  return first
 }
 
 function current(

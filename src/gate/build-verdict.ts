@@ -1,8 +1,21 @@
 import type { RunRecord, TaskRecord } from '../record/schema.js'
 import type { ErrorAwareDecision } from './decide.js'
-import { CHANGES, FIX, FLAKY, INVALID, REGRESSION, SAME, UNDECIDED, rateDirection } from './decision.js'
+import {
+  CHANGES,
+  FIX,
+  FLAKY,
+  INVALID,
+  REGRESSION,
+  SAME,
+  SUSPECTED_FIX,
+  SUSPECTED_REGRESSION,
+  UNDECIDED,
+  rateDirection,
+} from './decision.js'
+import { PassKMean, passK } from './pass-k.js'
 import { EVIDENCE_ALL_LIMIT, type GatePolicy } from './policy.js'
 import { splitSummaries } from './rule-split.js'
+import { stabilityName } from './stability.js'
 import { SPLIT_CODES, type Alignment, type Tally } from './tally.js'
 import {
   VERDICT_SCHEMA_VERSION,
@@ -13,6 +26,18 @@ import {
 } from './verdict.js'
 
 const SEALED = 3
+
+/** Where the baseline side's trials came from. */
+export interface BaselineEvidence {
+  source: 'record' | 'history'
+  runs: number
+  trials: number
+}
+
+/** The command that runs the follow-up trials of a candidate. */
+export function followUpCommand(candidate: RunRecord, budget: number): string {
+  return `self-harness vitest run --harness=${candidate.harness.name} --trials=${candidate.trials} --adaptive=${budget}`
+}
 
 /** The verdict for records the gate refuses to decide on, before any task is compared. */
 export function refusedVerdict(
@@ -51,8 +76,15 @@ export function buildVerdict(
   policy: GatePolicy,
   alignment: Alignment,
   decision: ErrorAwareDecision,
+  baselineEvidence: BaselineEvidence,
 ): Verdict {
   const t = alignment.tally
+  const k = candidate.trials
+  const suspectedRegressions: string[] = []
+  const suspectedFixes: string[] = []
+  const classes = { stable: 0, flaky: 0, tooFlaky: 0, failing: 0, unknown: 0 }
+  const meanBaseline = new PassKMean()
+  const meanCandidate = new PassKMean()
   const evidence = policy.evidence === 'auto' ? (t.size <= EVIDENCE_ALL_LIMIT ? 'all' : 'changed') : policy.evidence
   const lists = { regressions: [] as string[], fixes: [] as string[], flaky: [] as string[] }
   const undecided: string[] = []
@@ -73,20 +105,41 @@ export function buildVerdict(
       else if (code === FLAKY) lists.flaky.push(t.idOf(i))
       else if (code === UNDECIDED) undecided.push(t.idOf(i))
       else if (code === INVALID) invalid.push(t.idOf(i))
-      else unchanged++
-      if ((code === FLAKY || code === UNDECIDED) && rateDirection(t, i) < 0) disputed.push(i)
+      else if (code === SUSPECTED_FIX) suspectedFixes.push(t.idOf(i))
+      else if (code !== SUSPECTED_REGRESSION) unchanged++
+      if ((code === FLAKY || code === UNDECIDED || code === SUSPECTED_REGRESSION) && rateDirection(t, i) < 0) disputed.push(i)
     } else if (t.split[i] !== SEALED) {
       ignored.push(t.idOf(i))
     }
-    if (evidence === 'all' || code !== SAME || errors > 0) tasks.push(taskEvidence(t, i, decision, cache))
+    const stability = stabilityName(t.stability[i]!)
+    classes[stability === 'too-flaky' ? 'tooFlaky' : stability]++
+    const pk = {
+      baseline: passK(t.bPass[i]! + t.bFail[i]!, t.bPass[i]!, k),
+      candidate: passK(t.cPass[i]! + t.cFail[i]!, t.cPass[i]!, k),
+    }
+    if (t.gating[i]) {
+      meanBaseline.add(pk.baseline)
+      meanCandidate.add(pk.candidate)
+    }
+    if (evidence === 'all' || code !== SAME || errors > 0) tasks.push({ ...taskEvidence(t, i, decision, cache), stability, passK: pk })
   }
+  for (const i of decision.followUp?.tasks ?? []) suspectedRegressions.push(t.idOf(i))
+  const dips = (decision.followUp?.dips ?? []).map((i) => t.idOf(i))
+  const followUp = decision.followUp && decision.followUp.tasks.length > 0
+    ? {
+        tasks: suspectedRegressions,
+        extraTrials: decision.followUp.extraTrials,
+        command: followUpCommand(candidate, followUpBudget(t, decision.followUp.tasks, policy)),
+      }
+    : undefined
+  const reasons = followUp ? [...decision.reasons, `Run them: \`${followUp.command}\`.`] : decision.reasons
   for (const task of alignment.removed) tasks.push(oneSided(task, 'removed', baseline.trials))
   for (const task of alignment.added) tasks.push(oneSided(task, 'added', candidate.trials))
   return {
     ...header(baseline, candidate, policy),
     status: decision.status,
     exitCode: exitCodeFor(decision.status),
-    reasons: decision.reasons,
+    reasons,
     method: decision.method,
     counts: {
       tasks: t.size,
@@ -97,6 +150,8 @@ export function buildVerdict(
       fixes: lists.fixes.length,
       flaky: lists.flaky.length,
       undecided: undecided.length,
+      suspectedRegressions: decision.followUp?.tasks.length ?? 0,
+      suspectedFixes: suspectedFixes.length,
       invalid: invalid.length,
       errored: decision.errored,
       ignored: ignored.length,
@@ -109,10 +164,30 @@ export function buildVerdict(
     disputed: rankDisputed(t, disputed, decision.pValueOf),
     ignored,
     unchanged,
+    suspectedRegressions,
+    suspectedFixes,
+    dips,
+    look: decision.look,
+    lookAlpha: decision.lookAlpha,
+    ...(followUp ? { followUp } : {}),
+    baselineEvidence,
+    stability: classes,
+    passK: { k, baseline: meanBaseline.get(), candidate: meanCandidate.get() },
     splits: policy.rule === 'split' || Object.keys(policy.splits).length > 0 ? splitSummaries(t) : [],
     evidence,
     tasks,
   }
+}
+
+/** Extra trials that take every suspected task to the trial cap (candidate side, and a short baseline side). */
+function followUpBudget(t: Tally, suspected: readonly number[], policy: GatePolicy): number {
+  let total = 0
+  for (const i of suspected) {
+    total += Math.max(0, policy.maxTrialsPerTask - (t.cPass[i]! + t.cFail[i]! + t.cErr[i]!))
+    const nb = t.bPass[i]! + t.bFail[i]!
+    if (nb < policy.maxTrialsPerTask) total += policy.maxTrialsPerTask - nb
+  }
+  return Math.max(1, total)
 }
 
 function header(baseline: RunRecord, candidate: RunRecord, policy: GatePolicy) {

@@ -22,9 +22,9 @@ export interface ErrorAwareDecision extends Decision {
  * tasks whose own outcome differs between the two fills are `invalid` (all tasks with errors, when the
  * difference only shows in the totals).
  */
-export function decide(t: Tally, policy: GatePolicy): ErrorAwareDecision {
+export function decide(t: Tally, policy: GatePolicy, look = 1): ErrorAwareDecision {
   const rule = RULES[policy.rule]
-  const observed = rule(t, policy)
+  const observed = rule(t, policy, look)
   let errorTrials = 0
   let trials = 0
   const errored: number[] = []
@@ -37,8 +37,8 @@ export function decide(t: Tally, policy: GatePolicy): ErrorAwareDecision {
     errored.push(i)
   }
   if (errored.length === 0) return { ...observed, errored: 0 }
-  const worst = rule(fill(t, errored, 'worst'), policy)
-  const best = rule(fill(t, errored, 'best'), policy)
+  const worst = rule(fill(t, errored, 'worst'), policy, look)
+  const best = rule(fill(t, errored, 'best'), policy, look)
   const share = `${errorTrials} of ${trials} trials (${fmt((100 * errorTrials) / trials)}%)`
   if (worst.status === observed.status && best.status === observed.status) {
     const note =

@@ -2,7 +2,7 @@ import type { GatePolicy } from './policy.js'
 import type { Tally } from './tally.js'
 
 /** Per-task change codes, indexed by the numbers rules write into `Decision.change`. */
-export const CHANGES = ['same', 'flaky', 'regression', 'fix', 'undecided', 'invalid'] as const
+export const CHANGES = ['same', 'flaky', 'regression', 'fix', 'undecided', 'invalid', 'suspected-regression', 'suspected-fix'] as const
 
 /** Code of `same`: every valid trial on both sides ended the same way. */
 export const SAME = 0
@@ -16,6 +16,13 @@ export const FIX = 3
 export const UNDECIDED = 4
 /** Code of `invalid`: error trials left on the task could change the verdict. */
 export const INVALID = 5
+/** Code of `suspected-regression`: a drop not yet significant that more candidate trials can settle. */
+export const SUSPECTED_REGRESSION = 6
+/** Code of `suspected-fix`: a rise not yet significant that more trials can settle. */
+export const SUSPECTED_FIX = 7
+
+/** Stability classes of a task, from its baseline evidence (history included), indexed by code. */
+export const STABILITIES = ['unknown', 'stable', 'flaky', 'too-flaky', 'failing'] as const
 
 /** What a rule concludes, before comparability and presentation. */
 export type DecisionStatus = 'accepted' | 'regression' | 'no-gain' | 'insufficient-evidence'
@@ -41,6 +48,16 @@ export interface SplitSummary {
   change: 'worse' | 'same' | 'better'
 }
 
+/** What a follow-up look would need: the suspected tasks and the extra trials that could settle them. */
+export interface FollowUp {
+  /** Indices of the suspected regressions, most suspicious first (they block: exit 3). */
+  tasks: number[]
+  /** Stable tasks that dipped without a suspected drop: follow-up looks check them too, they never block. */
+  dips: number[]
+  /** Extra task trials of the next look (candidate side, and baseline side where it is too short). */
+  extraTrials: number
+}
+
 /** A rule's result over a tally. */
 export interface Decision {
   status: DecisionStatus
@@ -55,10 +72,15 @@ export interface Decision {
   baselinePasses: number
   candidatePasses: number
   method: Method
+  /** The look this decision is (1: the run; 2, 3, ...: follow-up looks) and the alpha it tested at. */
+  look: number
+  lookAlpha: number
+  /** Suspected regressions and what would settle them; absent when none. */
+  followUp?: FollowUp
 }
 
-/** A decision rule: pure, over flat counts. */
-export type Rule = (tally: Tally, policy: GatePolicy) => Decision
+/** A decision rule: pure, over flat counts, at one look. */
+export type Rule = (tally: Tally, policy: GatePolicy, look: number) => Decision
 
 /** Floating-point slack for comparing sums of pass rates. */
 export function sumSlack(tasks: number): number {

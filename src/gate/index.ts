@@ -1,9 +1,12 @@
-export { compareRuns } from './compare.js'
+export { compareRuns, type CompareContext } from './compare.js'
+export { passK, PassKMean } from './pass-k.js'
 export {
   DEFAULT_GATE_POLICY,
   EVIDENCE_ALL_LIMIT,
+  lookAlpha,
   resolveGatePolicy,
   type EvidenceMode,
+  type GateMode,
   type GatePolicy,
   type GatePolicyInput,
   type GateRule,
@@ -21,6 +24,8 @@ export {
   VerdictPolicySchema,
   VerdictSchema,
   VerdictStatusSchema,
+  StabilitySchema,
+  PassKSchema,
   exitCodeFor,
   verdictJsonSchema,
   type TaskChange,
@@ -32,10 +37,12 @@ export {
 } from './verdict.js'
 export { fisherOneSided, fisherBest, fisherFloor, LogFactorials, type FisherResult } from './fisher.js'
 export { holmAdjust, taroneHolm, type TestedFamily } from './holm.js'
-export { minTrialsFor } from './rule-exact.js'
+export { baselineTrialsFor, minTrialsFor } from './rule-exact.js'
 export {
   formatSimulationTable,
+  REALISTIC_MIX,
   simulateGate,
+  type MixEntry,
   type SimulationOptions,
   type SimulationRow,
 } from './simulate.js'
@@ -53,6 +60,7 @@ export {
   type FalseAlarm,
 } from './calibrate.js'
 export {
+  followUpOf,
   planExtraTrials,
   type AdaptiveOptions,
   type AdaptiveStop,

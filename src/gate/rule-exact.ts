@@ -3,7 +3,8 @@ import {
   FLAKY,
   REGRESSION,
   SAME,
-  UNDECIDED,
+  SUSPECTED_FIX,
+  SUSPECTED_REGRESSION,
   fmt,
   hasBothSides,
   nameTasks,
@@ -17,8 +18,19 @@ import {
 } from './decision.js'
 import { FisherTables, fisherBest, fisherFloor, fisherOneSided, type FisherResult } from './fisher.js'
 import { atOrBelow, taroneHolm, type Candidates, type TestedFamily } from './holm.js'
+import { lookAlpha, type GatePolicy } from './policy.js'
 import { strictChange } from './rule-strict.js'
+import { FAILING, STABLE } from './stability.js'
 import type { Tally } from './tally.js'
+
+/** A drop (or rise) whose one-sided p-value is at most this is suspected: more trials may settle it. */
+export const SUSPECT_P = 0.25
+
+/** A stable task that dipped with a one-sided p-value at most this is checked again by follow-up looks. */
+export const DIP_P = 0.4
+
+/** Extra candidate trials a suspected task gets per follow-up look. */
+export const FOLLOW_UP_STEP = 2
 
 /** Growable list of testable tasks; typed arrays, so a million tasks cost no per-task objects. */
 class CandidateList implements Candidates {
@@ -102,6 +114,13 @@ export function minTrialsFor(alpha: number): number {
   return k
 }
 
+/** Fewest baseline trials with which `nc` candidate trials can reach `alpha` (all pass against all fail). */
+export function baselineTrialsFor(alpha: number, nc: number, cap: number): number {
+  let n = 1
+  while (n < cap && !atOrBelow(fisherBest(n, nc), alpha)) n++
+  return n
+}
+
 function adjustedByTask(family: TestedFamily): Map<number, number> {
   const out = new Map<number, number>()
   for (let j = 0; j < family.members.length; j++) out.set(family.members[j]!, family.adjusted[j]!)
@@ -109,16 +128,21 @@ function adjustedByTask(family: TestedFamily): Map<number, number> {
 }
 
 /**
- * The default rule. Per task, a one-sided Fisher exact test on passes versus fails (errors excluded), in
- * each direction; p-values corrected with Holm's step-down method over Tarone's testable family, so the
- * chance of any false regression stays at or under `alpha`. A regression is a task whose corrected
- * "candidate worse" p is at or under `alpha`; a fix the reverse. A drop on a task whose trial counts can
- * never reach `alpha` (k = 1 or 2 at alpha 0.05) is `undecided` and makes the verdict
- * `insufficient-evidence`, unless `underpowered: 'strict'` judges such tasks by the article's per-task rule.
+ * The default rule, at one look. Per task, a one-sided Fisher exact test of the baseline side (its history
+ * included) against the candidate, in each direction; p-values corrected with Holm's step-down method over
+ * Tarone's testable family at the look's alpha ({@link lookAlpha}), so the chance of any false regression over
+ * every look stays at or under `alpha`. A regression is a task whose corrected "candidate worse" p is at or
+ * under the look's alpha; a fix the reverse. A drop that is not (yet) significant is a `suspected-regression`
+ * when more trials could settle it: the task is `stable` and its candidate rate fell by 0.2 or more, or its
+ * p-value is at most {@link SUSPECT_P}, or its trial counts can never reach alpha; suspected regressions make
+ * the verdict `insufficient-evidence`. Rises likewise give `suspected-fix`, which never blocks.
+ * `underpowered: 'strict'` judges tasks whose trial counts can never reach alpha by the article's rule instead.
  * Net gain: the candidate's summed pass rate exceeds the baseline's.
  */
-export const decideExact: Rule = (t, policy) => {
-  const { alpha } = policy
+export const decideExact: Rule = (t, policy, look) => {
+  const alpha = lookAlpha(policy, look)
+  // Without follow-up looks, a suspected change is settled by a new run with more trials, at the first look's alpha.
+  const nextAlpha = policy.followUpShare > 0 ? lookAlpha(policy, look + 1) : lookAlpha(policy, 1)
   const tests = new TaskTests(t)
   const worse = new CandidateList()
   const better = new CandidateList()
@@ -149,63 +173,72 @@ export const decideExact: Rule = (t, policy) => {
       continue
     }
     valid++
-    // A task whose trial counts can never reach alpha is never in a tested family.
-    if (!atOrBelow(tests.best(i), alpha)) {
-      unreachable++
-      if (judgedStrictly) change[i] = strictChange(t, i)
-      else change[i] = rateDirection(t, i) < 0 ? UNDECIDED : varies(t, i) ? FLAKY : SAME
+    const reachable = atOrBelow(tests.best(i), alpha)
+    if (!reachable) unreachable++
+    if (!reachable && judgedStrictly) {
+      change[i] = strictChange(t, i)
       continue
     }
     if (atOrBelow(adjWorse.get(i) ?? 1, alpha)) change[i] = REGRESSION
     else if (atOrBelow(adjBetter.get(i) ?? 1, alpha)) change[i] = FIX
-    else change[i] = varies(t, i) ? FLAKY : SAME
+    else change[i] = suspicion(t, i, tests, policy, reachable, nextAlpha)
   }
   const sums = rateSums(t)
   const reasons = [
-    `Rule \`exact\`: one-sided Fisher exact test per task, Holm-corrected over the ${worseFamily.members.length} ` +
-      `task(s) whose margins allow significance (Tarone), family-wise alpha ${alpha}.`,
+    `Rule \`exact\`, look ${look}: one-sided Fisher exact test per task against the baseline side's trials, ` +
+      `Holm-corrected over the ${worseFamily.members.length} task(s) whose margins allow significance ` +
+      `(Tarone), at alpha ${fmt(alpha)} of the family-wise ${policy.alpha} (${lookShare(look)}).`,
   ]
   const regressions = tasksWith(t, change, REGRESSION)
-  const undecided = tasksWith(t, change, UNDECIDED)
+  const suspected = rankBy(tasksWith(t, change, SUSPECTED_REGRESSION), (i) => tests.directional(i, -1))
   const gain = sums.candidate > sums.baseline + sumSlack(sums.tasks)
   const passes = `${fmt(sums.baseline)} -> ${fmt(sums.candidate)} summed pass rate over ${sums.tasks} task(s)`
   let status: Decision['status']
+  let followUp: Decision['followUp']
   if (judgedStrictly && unreachable > 0) {
     reasons.push(
-      `${unreachable} task(s) have too few trials for the test to ever reach alpha ${alpha} (at least ` +
-        `${minTrialsFor(alpha)} per side are needed) and were judged by the article's per-task rule ` +
-        "(`underpowered: 'strict'`): passed before and never now is a regression, with no noise test.",
+      `${unreachable} task(s) have too few trials for the test to ever reach alpha ${fmt(alpha)} and were judged by ` +
+        "the article's per-task rule (`underpowered: 'strict'`): passed before and never now is a regression, with no noise test.",
     )
+  }
+  const dips = rankBy(
+    tasksWith(t, change, FLAKY).filter(
+      (i) =>
+        t.stability[i] === STABLE &&
+        rateDirection(t, i) < 0 &&
+        tests.directional(i, -1) <= DIP_P &&
+        settleable(t, i, policy, -1, nextAlpha),
+    ),
+    (i) => tests.directional(i, -1),
+  )
+  if (suspected.length > 0 || dips.length > 0) {
+    followUp = { tasks: suspected, dips, extraTrials: followUpTrials(t, suspected, policy, nextAlpha) }
   }
   if (regressions.length > 0) {
     status = 'regression'
-    reasons.push(`${regressions.length} task(s) got worse: ${nameTasks(t, regressions)}.`)
-  } else if (undecided.length > 0) {
+    reasons.push(`${regressions.length} task(s) got worse beyond noise: ${nameTasks(t, regressions)}.`)
+  } else if (suspected.length > 0) {
     status = 'insufficient-evidence'
-    const first = undecided[0]!
     reasons.push(
-      `${undecided.length} task(s) dropped, but with ${t.bPass[first]! + t.bFail[first]!} vs ` +
-        `${t.cPass[first]! + t.cFail[first]!} valid trial(s) the smallest attainable p-value is ` +
-        `${fmt(tests.best(first))} > alpha ${alpha}, so no drop there can be told from noise: ` +
-        `${nameTasks(t, undecided)}. The article's per-task rule (\`strict\`) would count them as regressions ` +
-        `where they never pass now. Rerun with at least ${minTrialsFor(alpha)} trials per task (5 or more ` +
-        "recommended), or set `underpowered: 'strict'` (or rule `strict`) to judge them without a noise test.",
+      `Suspected regression: ${suspected.length} task(s) dropped without reaching significance yet: ` +
+        `${nameTasks(t, suspected)}. ${followUp!.extraTrials} more trial(s) of these tasks would settle it ` +
+        `(look ${look + 1}, alpha ${fmt(nextAlpha)}).`,
     )
   } else if (gain || !policy.requireGain) {
     status = 'accepted'
     reasons.push(
       gain
-        ? `No significant regression, and a net gain: ${passes}.`
-        : `No significant regression; no gain required (${passes}).`,
+        ? `No regression, and a net gain: ${passes}.`
+        : `No regression; mode \`${policy.mode}\` requires no gain (${passes}).`,
     )
   } else {
     status = 'no-gain'
-    reasons.push(`No significant regression, but no net gain: ${passes}.`)
+    reasons.push(`No regression, but mode \`${policy.mode}\` requires a net gain and there is none: ${passes}.`)
   }
   if (unreachable > 0 && unreachable === valid && !judgedStrictly && status !== 'insufficient-evidence') {
     reasons.push(
-      `With these trial counts the test cannot flag any task (at least ${minTrialsFor(alpha)} per side are needed); ` +
-        "the verdict rests on no task's pass rate having dropped.",
+      `With these trial counts the test cannot flag any task at alpha ${fmt(alpha)}; the verdict rests on no task ` +
+        'having dropped. A baseline history (accept, and gated runs of the baseline) gives the test its power.',
     )
   }
   const pValueOf = (i: number): number => {
@@ -232,5 +265,67 @@ export const decideExact: Rule = (t, policy) => {
       regressionFamily: worseFamily.members.length,
       fixFamily: fixFamily.members.length,
     },
+    look,
+    lookAlpha: alpha,
+    ...(followUp ? { followUp } : {}),
   }
+}
+
+function lookShare(look: number): string {
+  return look === 1 ? 'the first look' : `follow-up look ${look}`
+}
+
+/** The label of a gating task with no significant change: suspected, flaky or same. */
+function suspicion(t: Tally, i: number, tests: TaskTests, policy: GatePolicy, reachable: boolean, next: number): number {
+  const direction = rateDirection(t, i)
+  if (direction === 0) return varies(t, i) ? FLAKY : SAME
+  const nc = t.cPass[i]! + t.cFail[i]!
+  const after = t.cPass[i]! / nc
+  const p = tests.directional(i, direction)
+  if (direction < 0) {
+      // A stable task that fell to under half its runs passing (to zero at k = 1, 2 or 3) is never just flaky.
+    const stableDrop = t.stability[i] === STABLE && after < 0.5
+    if (stableDrop || p <= SUSPECT_P || !reachable) return settleable(t, i, policy, -1, next) ? SUSPECTED_REGRESSION : FLAKY
+    return FLAKY
+  }
+  const failingRise = t.stability[i] === FAILING && after > 0.5
+  if (failingRise || p <= SUSPECT_P || !reachable) return settleable(t, i, policy, 1, next) ? SUSPECTED_FIX : FLAKY
+  return FLAKY
+}
+
+/**
+ * True when trials up to `maxTrialsPerTask` a side could make the change significant at the next look: the
+ * candidate's further trials all going the way of the change, the baseline side extended at its observed rate.
+ */
+function settleable(t: Tally, i: number, policy: GatePolicy, direction: -1 | 1, next: number): boolean {
+  const cap = policy.maxTrialsPerTask
+  const nb = t.bPass[i]! + t.bFail[i]!
+  const nc = t.cPass[i]! + t.cFail[i]!
+  if (nc >= cap) return false
+  const nb2 = Math.max(nb, cap)
+  const bPass = Math.round((t.bPass[i]! / nb) * nb2)
+  const extra = Math.max(0, cap - nc)
+  const cPass = t.cPass[i]! + (direction > 0 ? extra : 0)
+  const cFail = t.cFail[i]! + (direction < 0 ? extra : 0)
+  const p = fisherOneSided(bPass, nb2 - bPass, cPass, cFail)
+  return atOrBelow(direction < 0 ? p.worse : p.better, next)
+}
+
+/** Extra trials of the next look for the suspected tasks: a candidate step each, the baseline side where too short. */
+function followUpTrials(t: Tally, suspected: readonly number[], policy: GatePolicy, nextAlpha: number): number {
+  let total = 0
+  for (const i of suspected) {
+    const nc = t.cPass[i]! + t.cFail[i]! + t.cErr[i]!
+    const add = Math.min(FOLLOW_UP_STEP, Math.max(0, policy.maxTrialsPerTask - nc))
+    total += add
+    const nb = t.bPass[i]! + t.bFail[i]!
+    const needed = baselineTrialsFor(nextAlpha, nc + add, policy.maxTrialsPerTask)
+    if (nb < needed) total += needed - nb
+  }
+  return total
+}
+
+function rankBy(indices: number[], key: (i: number) => number): number[] {
+  const keys = new Map(indices.map((i) => [i, key(i)]))
+  return indices.sort((a, b) => keys.get(a)! - keys.get(b)! || a - b)
 }

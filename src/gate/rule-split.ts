@@ -51,7 +51,7 @@ export function splitSummaries(t: Tally): SplitSummary[] {
  * split) the candidate's pass count is not lower, and in at least one it is higher (unless `requireGain` is
  * off). Per-task changes follow the strict rule and are reported, not gating.
  */
-export const decideSplit: Rule = (t, policy) => {
+export const decideSplit: Rule = (t, policy, look) => {
   const change = new Uint8Array(t.size)
   for (let i = 0; i < t.size; i++) change[i] = strictChange(t, i)
   const splits = splitSummaries(t).filter((s) => s.gating)
@@ -87,6 +87,8 @@ export const decideSplit: Rule = (t, policy) => {
     status,
     change,
     reasons,
+    look,
+    lookAlpha: policy.alpha,
     baselinePasses: total.b,
     candidatePasses: total.c,
     method: { test: 'split-pass-counts', correction: 'none' },

@@ -29,7 +29,7 @@ export function strictChange(t: Tally, i: number): number {
  * The article's rule: zero regressions (a task that passed at least once before and never now), and a
  * larger pass set (tasks with at least one pass) unless `requireGain` is off. No noise test.
  */
-export const decideStrict: Rule = (t, policy) => {
+export const decideStrict: Rule = (t, policy, look) => {
   const change = new Uint8Array(t.size)
   let before = 0
   let after = 0
@@ -62,6 +62,8 @@ export const decideStrict: Rule = (t, policy) => {
     status,
     change,
     reasons,
+    look,
+    lookAlpha: policy.alpha,
     baselinePasses: before,
     candidatePasses: after,
     method: { test: 'any-pass', correction: 'none' },

@@ -1,3 +1,4 @@
+import { historyHolds, historyMatches, type BaselineHistory } from '../record/baseline-history.js'
 import type { RunRecord, TaskRecord } from '../record/schema.js'
 import type { GatePolicy, TaskSplit } from './policy.js'
 
@@ -18,6 +19,8 @@ export interface Tally {
   gating: Uint8Array
   /** Index into {@link SPLIT_CODES}. */
   split: Uint8Array
+  /** Index into `STABILITIES` (decision.ts), from the baseline side's counts. */
+  stability: Uint8Array
   idOf(i: number): string
   fileOf(i: number): string
 }
@@ -45,6 +48,7 @@ export function emptyTally(size: number, idOf: (i: number) => string, fileOf = i
     cErr: new Int32Array(size),
     gating: new Uint8Array(size).fill(1),
     split: new Uint8Array(size),
+    stability: new Uint8Array(size),
     idOf,
     fileOf,
   }
@@ -53,8 +57,10 @@ export function emptyTally(size: number, idOf: (i: number) => string, fileOf = i
 /**
  * Pairs the records' tasks by id and counts each task's outcomes. Trials a record asked for but does not
  * hold (a run cut short) count as errors. Records listing tasks in the same order take a path with no map.
+ * With a baseline history of the baseline's harness version and model, the baseline side of each task it
+ * holds is the history's trials (plus the record's, when the record is not folded in yet).
  */
-export function alignRuns(baseline: RunRecord, candidate: RunRecord, policy: GatePolicy): Alignment {
+export function alignRuns(baseline: RunRecord, candidate: RunRecord, policy: GatePolicy, history?: BaselineHistory): Alignment {
   const b = baseline.tasks
   const c = candidate.tasks
   // Null: the records list the same tasks in the same order, task i of one is task i of the other.
@@ -94,6 +100,7 @@ export function alignRuns(baseline: RunRecord, candidate: RunRecord, policy: Gat
     : emptyTally(b.length, (i) => b[i]!.id, (i) => b[i]!.file)
   count(b, bIdx, baseline.trials, tally.bPass, tally.bFail, tally.bErr)
   count(c, cIdx, candidate.trials, tally.cPass, tally.cFail, tally.cErr)
+  if (historyMatches(history, baseline)) addHistory(tally, history, historyHolds(history, baseline))
   markGating(tally, policy)
   return { tally, added, removed, duplicates }
 }
@@ -120,6 +127,22 @@ function count(
     pass[i] = p
     fail[i] = f
     err[i] = e + Math.max(0, requested - trials.length)
+  }
+}
+
+function addHistory(tally: Tally, history: BaselineHistory, held: boolean): void {
+  const byId = new Map(history.tasks.map((t) => [t.id, t]))
+  for (let i = 0; i < tally.size; i++) {
+    const past = byId.get(tally.idOf(i))
+    if (!past) continue
+    if (held) {
+      // The record's valid trials are among the history's; its error trials are not.
+      tally.bPass[i] = past.passes
+      tally.bFail[i] = past.trials - past.passes
+    } else {
+      tally.bPass[i]! += past.passes
+      tally.bFail[i]! += past.trials - past.passes
+    }
   }
 }
 

@@ -12,7 +12,18 @@ export const VerdictExitCodeSchema = z.union([z.literal(0), z.literal(1), z.lite
 export type VerdictExitCode = z.infer<typeof VerdictExitCodeSchema>
 
 /** How one task moved between the two records. */
-export const TaskChangeSchema = z.enum(['regression', 'fix', 'same', 'flaky', 'undecided', 'invalid', 'added', 'removed'])
+export const TaskChangeSchema = z.enum([
+  'regression',
+  'fix',
+  'same',
+  'flaky',
+  'undecided',
+  'invalid',
+  'added',
+  'removed',
+  'suspected-regression',
+  'suspected-fix',
+])
 export type TaskChange = z.infer<typeof TaskChangeSchema>
 
 /** One side's trial counts of a task; `rate` is passes over non-error trials, null when there are none. */
@@ -23,6 +34,19 @@ export const TrialCountsSchema = z.strictObject({
   rate: z.number().min(0).max(1).nullable(),
 })
 export type TrialCounts = z.infer<typeof TrialCountsSchema>
+
+/** A task's stability, from its baseline trials (history included), before the candidate is looked at. */
+export const StabilitySchema = z.enum(['unknown', 'stable', 'flaky', 'too-flaky', 'failing'])
+export type Stability = z.infer<typeof StabilitySchema>
+
+const share = z.number().min(0).max(1)
+
+/**
+ * pass@k (at least one of k trials passes) and pass^k (all k pass), estimated without bias from the n valid
+ * trials kept: pass@k = 1 - C(n-c, k)/C(n, k), pass^k = C(c, k)/C(n, k); null with fewer than k valid trials.
+ */
+export const PassKSchema = z.strictObject({ passAtK: share.nullable(), passHatK: share.nullable() })
+export type PassK = z.infer<typeof PassKSchema>
 
 /** Per-task evidence behind the verdict. */
 export const TaskEvidenceSchema = z.strictObject({
@@ -40,6 +64,9 @@ export const TaskEvidenceSchema = z.strictObject({
   pValue: z.number().min(0).max(1).optional(),
   /** Holm-corrected p-value, when the task was in the tested family (rule `exact`). */
   adjustedPValue: z.number().min(0).max(1).optional(),
+  stability: StabilitySchema.optional(),
+  /** pass@k and pass^k of each side, k being the candidate's trials per task. */
+  passK: z.strictObject({ baseline: PassKSchema, candidate: PassKSchema }).optional(),
 })
 export type TaskEvidence = z.infer<typeof TaskEvidenceSchema>
 
@@ -54,6 +81,11 @@ export const VerdictPolicySchema = z.strictObject({
   allowTaskSetChange: z.boolean(),
   ignore: z.array(z.string()),
   evidence: z.enum(['auto', 'all', 'changed']),
+  mode: z.enum(['check', 'promote']).optional(),
+  followUpShare: z.number().min(0).lt(1).optional(),
+  stableRate: z.number().gt(0.5).max(1).optional(),
+  maxFlipRate: z.number().min(0).max(1).optional(),
+  maxTrialsPerTask: z.number().int().positive().optional(),
 })
 
 /** What the verdict says about one of the two records. */
@@ -105,6 +137,8 @@ export const VerdictSchema = z.strictObject({
     fixes: count,
     flaky: count,
     undecided: count,
+    suspectedRegressions: count.optional(),
+    suspectedFixes: count.optional(),
     invalid: count,
     /** Gating tasks holding at least one error trial. */
     errored: count,
@@ -126,6 +160,32 @@ export const VerdictSchema = z.strictObject({
   ignored: z.array(z.string()),
   /** Gating tasks whose change is `same`. */
   unchanged: count,
+  /** Drops not yet significant that follow-up trials can settle, most suspicious first (they make the verdict exit 3). */
+  suspectedRegressions: z.array(z.string()).optional(),
+  /** Stable tasks that dipped (not suspected): adaptive follow-up checks them after the suspected ones; never blocking. */
+  dips: z.array(z.string()).optional(),
+  /** Rises not yet significant; never blocking. */
+  suspectedFixes: z.array(z.string()).optional(),
+  /** The look this verdict is (1: the run; 2, 3, ...: adaptive follow-up looks) and the alpha it tested at. */
+  look: z.number().int().positive().optional(),
+  lookAlpha: z.number().gt(0).lt(1).optional(),
+  /** What would settle the suspected regressions. */
+  followUp: z
+    .strictObject({
+      tasks: z.array(z.string()),
+      extraTrials: count,
+      /** The command that runs them (adaptive follow-up of this candidate). */
+      command: z.string(),
+    })
+    .optional(),
+  /** Where the baseline side's trials come from: the record alone, or the baseline history (runs folded in). */
+  baselineEvidence: z.strictObject({ source: z.enum(['record', 'history']), runs: count, trials: count }).optional(),
+  /** Gating and reported tasks by stability class. */
+  stability: z
+    .strictObject({ stable: count, flaky: count, tooFlaky: count, failing: count, unknown: count })
+    .optional(),
+  /** pass@k and pass^k averaged over gating tasks with at least k valid trials, k the candidate's trials per task. */
+  passK: z.strictObject({ k: z.number().int().positive(), baseline: PassKSchema, candidate: PassKSchema }).optional(),
   splits: z.array(SplitSummarySchema),
   /** Which tasks `tasks` lists: all, or only those not `same` (and any with errors). */
   evidence: z.enum(['all', 'changed']),

@@ -9,6 +9,7 @@ const STATUS: Record<Verdict['status'], string> = {
   'insufficient-evidence': 'Not enough evidence',
 }
 
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : `${(100 * x).toFixed(1)}%`)
 const trials = (c: TrialCounts | undefined) => (c ? `${c.pass}/${c.pass + c.fail}${c.error ? ` (+${c.error} error)` : ''}` : 'n/a')
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ')
 
@@ -34,23 +35,35 @@ export function renderVerdictMarkdown(verdict: Verdict, records?: { baseline: Ru
   const lines = [
     `## self-harness: ${STATUS[verdict.status]} (exit ${verdict.exitCode})`,
     '',
-    `Candidate \`${verdict.candidate.harness.name}\` (${verdict.candidate.harness.id}) against baseline \`${verdict.baseline.harness.name}\` (${verdict.baseline.harness.id}) on \`${verdict.candidate.model}\`, rule \`${verdict.policy.rule}\`.`,
+    `Candidate \`${verdict.candidate.harness.name}\` (${verdict.candidate.harness.id}) against baseline \`${verdict.baseline.harness.name}\` (${verdict.baseline.harness.id}) on \`${verdict.candidate.model}\`, rule \`${verdict.policy.rule}\`, mode \`${verdict.policy.mode ?? 'promote'}\`${verdict.look ? `, look ${verdict.look} at alpha ${Number((verdict.lookAlpha ?? 0).toPrecision(3))}` : ''}${verdict.baselineEvidence?.source === 'history' ? `; baseline history of ${verdict.baselineEvidence.runs} run(s), ${verdict.baselineEvidence.trials} trials` : ''}.`,
     '',
     '| tasks | baseline passes | candidate passes | regressions | fixes | flaky | errored |',
     '|---|---|---|---|---|---|---|',
     `| ${c.tasks} | ${c.baselinePasses} | ${c.candidatePasses} | ${c.regressions} | ${c.fixes} | ${c.flaky} | ${c.errored} |`,
   ]
+  if (verdict.passK) {
+    const { k, baseline, candidate } = verdict.passK
+    lines.push('', `| k = ${k} | pass@${k} | pass^${k} |`, '|---|---|---|', `| baseline | ${pct(baseline.passAtK)} | ${pct(baseline.passHatK)} |`, `| candidate | ${pct(candidate.passAtK)} | ${pct(candidate.passHatK)} |`)
+  }
+  if (verdict.stability) {
+    const st = verdict.stability
+    lines.push('', `Tasks by baseline stability: ${st.stable} stable, ${st.flaky} flaky, ${st.tooFlaky} too flaky to judge, ${st.failing} failing${st.unknown ? `, ${st.unknown} unknown` : ''}.`)
+  }
+  if (verdict.followUp) lines.push('', `**Suspected regression**: ${verdict.followUp.extraTrials} more trial(s) of ${verdict.followUp.tasks.length} task(s) would settle it: \`${verdict.followUp.command}\``)
   const byId = new Map(verdict.tasks.map((t) => [t.id, t]))
   const table = (title: string, ids: string[]) => {
     if (!ids.length) return
-    lines.push('', `### ${title} (${ids.length})`, '', '| task | baseline | candidate | p |', '|---|---|---|---|')
+    lines.push('', `### ${title} (${ids.length})`, '', '| task | stability | baseline | candidate | p | pass@k | pass^k |', '|---|---|---|---|---|---|---|')
     for (const id of ids) {
       const e: TaskEvidence | undefined = byId.get(id)
-      lines.push(`| ${cell(id)} | ${trials(e?.baseline)} | ${trials(e?.candidate)} | ${e?.pValue === undefined ? '' : e.pValue.toPrecision(2)} |`)
+      const pk = e?.passK?.candidate
+      lines.push(`| ${cell(id)} | ${e?.stability ?? ''} | ${trials(e?.baseline)} | ${trials(e?.candidate)} | ${e?.pValue === undefined ? '' : e.pValue.toPrecision(2)} | ${pct(pk?.passAtK)} | ${pct(pk?.passHatK)} |`)
     }
   }
   table('Regressions', verdict.regressions)
+  table('Suspected regressions', verdict.suspectedRegressions ?? [])
   table('Fixes', verdict.fixes)
+  table('Suspected fixes', verdict.suspectedFixes ?? [])
   table('Undecided: dropped, too few trials to tell', verdict.undecided)
   table('Blocked by infrastructure errors', verdict.invalid)
   table('Flaky, no significant change', verdict.flaky)

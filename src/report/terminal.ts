@@ -36,7 +36,20 @@ export function renderVerdict(verdict: Verdict, options: RenderVerdictOptions): 
       `  ${side.padEnd(9)} ${run.harness.name} ${c.dim(`(${run.harness.id})`)} · ${run.model} · ${run.trials} trial(s)`,
     )
   }
-  if (verdict.status !== 'not-comparable') lines.push(`  ${summary(verdict)}`)
+  if (verdict.status !== 'not-comparable') {
+    lines.push(`  ${summary(verdict)}`)
+    if (verdict.baselineEvidence?.source === 'history') {
+      lines.push(c.dim(`  baseline side: history of ${verdict.baselineEvidence.runs} run(s), ${verdict.baselineEvidence.trials} valid trial(s)`))
+    }
+    if (verdict.stability) {
+      const st = verdict.stability
+      lines.push(`  stability: ${st.stable} stable · ${st.flaky} flaky · ${st.tooFlaky} too flaky to judge · ${st.failing} failing${st.unknown ? ` · ${st.unknown} unknown` : ''}`)
+    }
+    if (verdict.passK) {
+      const { k, baseline, candidate } = verdict.passK
+      lines.push(`  pass@${k} ${pct(baseline.passAtK)} → ${pct(candidate.passAtK)} · pass^${k} ${pct(baseline.passHatK)} → ${pct(candidate.passHatK)}`)
+    }
+  }
   const byId = new Map(verdict.tasks.map((t) => [t.id, t]))
   const section = (title: string, ids: readonly string[], mark: string, showP: boolean): void => {
     if (ids.length === 0) return
@@ -47,7 +60,9 @@ export function renderVerdict(verdict: Verdict, options: RenderVerdictOptions): 
     if (ids.length > shown.length) lines.push(c.dim(`  … and ${ids.length - shown.length} more`))
   }
   section('Regressions', verdict.regressions, c.red('✖'), true)
+  section('Suspected regressions: not yet significant, more trials settle them', verdict.suspectedRegressions ?? [], c.yellow('?'), true)
   section('Fixes', verdict.fixes, c.green('✔'), true)
+  section('Suspected fixes', verdict.suspectedFixes ?? [], c.green('?'), true)
   section('Undecided: dropped, too few trials to tell', verdict.undecided, c.yellow('?'), false)
   section('Invalid: error trials could change the verdict', verdict.invalid, c.yellow('!'), false)
   if (verdict.flaky.length > 0) {
@@ -70,6 +85,9 @@ export function renderVerdict(verdict: Verdict, options: RenderVerdictOptions): 
       )
     }
   }
+  if (verdict.followUp) {
+    lines.push('', c.bold(c.yellow(`Suspected regression: ${verdict.followUp.extraTrials} more trial(s) of these tasks would settle it`)), `  ${verdict.followUp.command}`)
+  }
   if (verdict.reasons.length > 0) {
     lines.push('', c.bold('Why'))
     for (const reason of verdict.reasons) lines.push(`  · ${reason}`)
@@ -80,7 +98,8 @@ export function renderVerdict(verdict: Verdict, options: RenderVerdictOptions): 
 function method(v: Verdict): string {
   const m = v.method
   if (m.test === 'fisher-exact-one-sided') {
-    return `rule exact: one-sided Fisher, Holm over ${m.regressionFamily ?? 0} testable task(s), alpha ${v.policy.alpha}`
+    const look = v.look ? `, look ${v.look} at alpha ${pValue(v.lookAlpha ?? v.policy.alpha)}` : ''
+    return `mode ${v.policy.mode ?? 'promote'} · rule exact: one-sided Fisher, Holm over ${m.regressionFamily ?? 0} testable task(s), family-wise alpha ${v.policy.alpha}${look}`
   }
   if (m.test === 'any-pass') return 'rule strict: per-task pass sets'
   if (m.test === 'split-pass-counts') return 'rule split: pass counts per split'
@@ -96,6 +115,8 @@ function summary(v: Verdict): string {
     `${n.fixes} fix(es)`,
     `${n.flaky} flaky`,
   ]
+  if (n.suspectedRegressions) parts.push(`${n.suspectedRegressions} suspected regression(s)`)
+  if (n.suspectedFixes) parts.push(`${n.suspectedFixes} suspected fix(es)`)
   if (n.undecided) parts.push(`${n.undecided} undecided`)
   if (n.invalid) parts.push(`${n.invalid} invalid`)
   if (n.errored) parts.push(`${n.errored} with errors`)
@@ -111,6 +132,9 @@ function taskLine(task: TaskEvidence | undefined, id: string, width: number, sho
     const adj = task.adjustedPValue !== undefined ? ` (adj ${pValue(task.adjustedPValue)})` : ''
     line += c.dim(`  p=${pValue(task.pValue)}${adj}`)
   }
+  if (task.stability) line += c.dim(`  ${task.stability}`)
+  const pk = task.passK?.candidate
+  if (pk && pk.passAtK !== null) line += c.dim(`  pass@k ${pct(pk.passAtK)} pass^k ${pct(pk.passHatK)}`)
   return line
 }
 
@@ -122,6 +146,10 @@ function trials(side: TrialCounts | undefined): string {
 
 function pValue(p: number): string {
   return p >= 0.001 ? String(Number(p.toPrecision(2))) : p.toExponential(1)
+}
+
+function pct(x: number | null): string {
+  return x === null ? 'n/a' : `${(100 * x).toFixed(1)}%`
 }
 
 function num(x: number): string {

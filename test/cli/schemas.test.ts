@@ -14,7 +14,7 @@ describe('self-harness schemas', () => {
   it('publishes one schema per saved format, with an id and a title', () => {
     const schemas = jsonSchemas()
     expect(Object.keys(schemas).sort()).toEqual(
-      ['calibration', 'flake-history', 'harness', 'journal-entry', 'ledger-entry', 'proposal', 'run-record', 'trace-event', 'verdict', 'weaknesses'],
+      ['baseline-history', 'calibration', 'flake-history', 'harness', 'journal-entry', 'ledger-entry', 'proposal', 'run-record', 'trace-event', 'verdict', 'weaknesses'],
     )
     for (const [name, schema] of Object.entries(schemas)) {
       expect(schema).toMatchObject({ $schema: 'https://json-schema.org/draft/2020-12/schema', $id: `self-harness/${name}.schema.json`, title: expect.any(String) })
@@ -42,7 +42,7 @@ describe('self-harness schemas', () => {
       const lines: string[] = []
       const code = await schemasCommand(parseArgs(['schemas', '--out=out']), dir, (text) => lines.push(text))
       expect(code).toBe(0)
-      expect(lines.join('\n')).toContain('Wrote 10 JSON Schema files to out')
+      expect(lines.join('\n')).toContain('Wrote 11 JSON Schema files to out')
       for (const [name, schema] of Object.entries(jsonSchemas())) {
         expect(await readFile(join(dir, 'out', `${name}.schema.json`), 'utf8')).toBe(schemaFileText(schema))
       }

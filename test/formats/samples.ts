@@ -41,6 +41,8 @@ export const SAMPLES: readonly Sample[] = [
   { file: 'calibration.v1.broken-field.json', format: 'calibration', valid: false },
   { file: 'flake-history.v1.json', format: 'flake-history', valid: true },
   { file: 'flake-history.v1.broken.json', format: 'flake-history', valid: false },
+  { file: 'baseline-history.v1.json', format: 'baseline-history', valid: true },
+  { file: 'baseline-history.v1.broken-field.json', format: 'baseline-history', valid: false },
 ]
 
 /** Path of a sample file. */

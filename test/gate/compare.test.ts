@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { compareRuns } from '../../src/gate/compare.js'
+import { compareRuns as compareNow } from '../../src/gate/compare.js'
+import type { GatePolicyInput } from '../../src/gate/policy.js'
+import type { RunRecord as Rec } from '../../src/record/schema.js'
+
+// These cases pin the per-look test itself: one look at the full alpha, in mode promote (a net gain required).
+const compareRuns = (b: Rec, c: Rec, p: GatePolicyInput = {}) => compareNow(b, c, { mode: 'promote', followUpShare: 0, ...p })
 import { VerdictSchema, type Verdict } from '../../src/gate/verdict.js'
 import type { RunRecord } from '../../src/record/schema.js'
 import { run, stable, task } from './records.js'
@@ -130,13 +135,14 @@ describe('compareRuns: one trial per task', () => {
     const verdict = compareRuns(run({ ...pad, a: 'p', b: 'f' }), candidateOf({ ...pad, a: 'f', b: 'p' }))
     expect(verdict.status).toBe('insufficient-evidence')
     expect(verdict.exitCode).toBe(3)
-    expect(verdict.undecided).toEqual(['a'])
-    expect(evidence(verdict, 'a').change).toBe('undecided')
+    expect(verdict.suspectedRegressions).toEqual(['a'])
+    expect(evidence(verdict, 'a').change).toBe('suspected-regression')
+    expect(evidence(verdict, 'a').stability).toBe('stable')
     const why = verdict.reasons.join(' ')
+    expect(why).toContain('Suspected regression')
     expect(why).toContain('`a`')
-    expect(why).toContain('smallest attainable p-value is 0.5')
-    expect(why).toContain('at least 3 trials')
-    expect(why).toContain('`strict`')
+    expect(verdict.followUp?.tasks).toEqual(['a'])
+    expect(verdict.followUp?.command).toMatch(/^self-harness vitest run --harness=candidate --trials=1 --adaptive=\d+$/)
   })
 
   it('accepts when nothing dropped and something rose, and says the test could not have flagged a task', () => {
@@ -158,11 +164,11 @@ describe('compareRuns: strict and exact on the same data', () => {
     expect(verdict.method.test).toBe('any-pass')
   })
 
-  it('exact sees a drop that noise explains, and a fix that it does not', () => {
+  it('exact sees a drop that noise may explain (suspected, exit 3), and a fix that it does not', () => {
     const verdict = compareRuns(baseline, candidate)
-    expect(verdict.status).toBe('accepted')
+    expect(verdict.status).toBe('insufficient-evidence')
     expect(verdict.regressions).toEqual([])
-    expect(verdict.flaky).toEqual(['a'])
+    expect(verdict.suspectedRegressions).toEqual(['a'])
     expect(verdict.disputed).toEqual(['a'])
     expect(verdict.fixes).toEqual(['b'])
     expect(evidence(verdict, 'a').pValue).toBeCloseTo(0.2, 10)
@@ -185,8 +191,8 @@ describe('compareRuns: Holm correction', () => {
       candidateOf({ ...pad, a: 'pfffff', b: 'pfffff' }),
     )
     expect(verdict.regressions).toEqual([])
-    expect(verdict.status).toBe('no-gain')
-    expect(verdict.flaky).toEqual(['a', 'b'])
+    expect(verdict.status).toBe('insufficient-evidence')
+    expect(verdict.suspectedRegressions).toEqual(['a', 'b'])
     expect(evidence(verdict, 'a').pValue).toBeCloseTo(37 / 924, 10)
     expect(evidence(verdict, 'a').adjustedPValue).toBeCloseTo((2 * 37) / 924, 10)
   })
@@ -292,13 +298,13 @@ describe('compareRuns: tasks with too few trials, judged strictly on request', (
   })
 
   it('still tests tasks with enough trials', () => {
-    // 2/3 -> 0/3 has p = 0.2: flaky under the test, even though the strict rule would call it a regression.
+    // 2/3 -> 0/3 has p = 0.2: suspected under the test (more trials settle it), not a regression as strict says.
     const verdict = compareRuns(
       run({ ...stable(10, 'ppp'), a: 'ppf', b: 'fff' }),
       candidateOf({ ...stable(10, 'ppp'), a: 'fff', b: 'ppp' }),
       policy,
     )
-    expect(verdict.status).toBe('accepted')
-    expect(verdict.flaky).toEqual(['a'])
+    expect(verdict.status).toBe('insufficient-evidence')
+    expect(verdict.suspectedRegressions).toEqual(['a'])
   })
 })

@@ -1,11 +1,28 @@
 import { describe, expect, it } from 'vitest'
 import { ConfigurationError } from '../../src/errors.js'
-import { DEFAULT_GATE_POLICY, resolveGatePolicy } from '../../src/gate/policy.js'
+import { DEFAULT_GATE_POLICY, lookAlpha, resolveGatePolicy } from '../../src/gate/policy.js'
 
 describe('resolveGatePolicy', () => {
   it('fills every default', () => {
     expect(resolveGatePolicy(undefined)).toEqual(DEFAULT_GATE_POLICY)
-    expect(resolveGatePolicy({})).toMatchObject({ rule: 'exact', alpha: 0.05, requireGain: true, maxErrorRate: 0 })
+    expect(resolveGatePolicy({})).toMatchObject({ mode: 'check', rule: 'exact', alpha: 0.05, requireGain: false, maxErrorRate: 0, followUpShare: 0.6 })
+  })
+
+  it('requires a gain in mode promote, unless told otherwise', () => {
+    expect(resolveGatePolicy({ mode: 'promote' }).requireGain).toBe(true)
+    expect(resolveGatePolicy({ mode: 'promote', requireGain: false }).requireGain).toBe(false)
+    expect(() => resolveGatePolicy({ mode: 'merge' })).toThrow('Expected `mode` to be one of `check`, `promote`, got `merge`')
+    expect(() => resolveGatePolicy({ followUpShare: 1 })).toThrow('`followUpShare`')
+  })
+
+  it('spends alpha over looks so that all looks together stay within it', () => {
+    const policy = resolveGatePolicy({})
+    expect(lookAlpha(policy, 1)).toBeCloseTo(0.02)
+    expect(lookAlpha(policy, 2)).toBeCloseTo(0.015)
+    expect(lookAlpha(policy, 3)).toBeCloseTo(0.0075)
+    let total = 0
+    for (let look = 1; look <= 60; look++) total += lookAlpha(policy, look)
+    expect(total).toBeLessThanOrEqual(policy.alpha)
   })
 
   it('keeps given values', () => {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { compareRuns } from '../../src/gate/compare.js'
+import { compareRuns as compareNow } from '../../src/gate/compare.js'
+import type { GatePolicyInput } from '../../src/gate/policy.js'
+import type { RunRecord as Rec } from '../../src/record/schema.js'
+
+// These cases pin the per-look test itself: one look at the full alpha, in mode promote (a net gain required).
+const compareRuns = (b: Rec, c: Rec, p: GatePolicyInput = {}) => compareNow(b, c, { mode: 'promote', followUpShare: 0, ...p })
 import type { TaskSplit } from '../../src/gate/policy.js'
 import { run } from './records.js'
 

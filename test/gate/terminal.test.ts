@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { compareRuns } from '../../src/gate/compare.js'
+import { compareRuns as compareNow } from '../../src/gate/compare.js'
+import type { GatePolicyInput } from '../../src/gate/policy.js'
+import type { RunRecord as Rec } from '../../src/record/schema.js'
+
+// These cases pin the per-look test itself: one look at the full alpha, in mode promote (a net gain required).
+const compareRuns = (b: Rec, c: Rec, p: GatePolicyInput = {}) => compareNow(b, c, { mode: 'promote', followUpShare: 0, ...p })
 import { renderVerdict } from '../../src/report/terminal.js'
 import { run, stable } from './records.js'
 
@@ -35,7 +40,7 @@ describe('renderVerdict', () => {
     expect(invalid).toContain('? INSUFFICIENT EVIDENCE')
     expect(invalid).toMatch(/a\s+5\/5 → 0\/3 \+2 err/)
     const undecided = renderVerdict(compareRuns(run({ a: 'p', b: 'p' }), run({ a: 'f', b: 'p' })), { color: false })
-    expect(undecided).toContain('Undecided')
+    expect(undecided).toContain('Suspected regressions')
     expect(undecided).toMatch(/a\s+1\/1 → 0\/1/)
   })
 
@@ -53,5 +58,34 @@ describe('renderVerdict', () => {
     const text = renderVerdict(verdict, { color: false })
     expect(text).toContain('Splits')
     expect(text).toMatch(/sealed\s+1 tasks\s+0\.4 → 0\.2\s+worse \(reported only\)/)
+  })
+})
+
+describe('pass@k and pass^k, the classes and the follow-up in every rendering', () => {
+  const before = run({ ...stable(4, 'ppp'), a: 'ppp', b: 'fff' })
+  const after = run({ ...stable(4, 'ppp'), a: 'fff', b: 'ppp' }, { harness: { name: 'candidate', id: 'h-cand' } })
+  const verdict = compareNow(before, after)
+
+  it('puts them in the verdict, per task and overall', () => {
+    expect(verdict.passK).toEqual({ k: 3, baseline: { passAtK: 5 / 6, passHatK: 5 / 6 }, candidate: { passAtK: 5 / 6, passHatK: 5 / 6 } })
+    expect(verdict.tasks.find((t) => t.id === 'a')?.passK?.candidate).toEqual({ passAtK: 0, passHatK: 0 })
+    expect(verdict.stability).toMatchObject({ stable: 5, failing: 1 })
+  })
+
+  it('shows them in the terminal, the step summary and the HTML report', async () => {
+    const { renderVerdictMarkdown } = await import('../../src/report/markdown.js')
+    const { renderHtmlReport } = await import('../../src/report/html/render.js')
+    const text = renderVerdict(verdict, { color: false })
+    expect(text).toContain('pass@3 83.3% → 83.3% · pass^3 83.3% → 83.3%')
+    expect(text).toContain('stability: 5 stable')
+    expect(text).toContain('self-harness vitest run --harness=candidate --trials=3 --adaptive=')
+    const markdown = renderVerdictMarkdown(verdict)
+    expect(markdown).toContain('| candidate | 83.3% | 83.3% |')
+    expect(markdown).toContain('### Suspected regressions (1)')
+    expect(markdown).toContain('**Suspected regression**')
+    const html = renderHtmlReport({ candidate: after, baseline: before, verdict, traces: {}, maxTraceEvents: 10, traceTrials: 'all' } as never)
+    expect(html).toContain('pass@3')
+    expect(html).toContain('pass^3')
+    expect(html).toContain('data-follow-up')
   })
 })

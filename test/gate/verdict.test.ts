@@ -29,3 +29,14 @@ describe('verdict format', () => {
     expect(schema.required).toContain('tasks')
   })
 })
+
+describe('pass@k and pass^k', () => {
+  it('uses the unbiased estimators over the trials kept', async () => {
+    const { passK } = await import('../../src/gate/pass-k.js')
+    // n = 5, c = 3, k = 2: pass@2 = 1 - C(2,2)/C(5,2) = 0.9; pass^2 = C(3,2)/C(5,2) = 0.3.
+    expect(passK(5, 3, 2).passAtK).toBeCloseTo(0.9, 12)
+    expect(passK(5, 3, 2).passHatK).toBeCloseTo(0.3, 12)
+    expect(passK(3, 3, 3)).toEqual({ passAtK: 1, passHatK: 1 })
+    expect(passK(2, 1, 3)).toEqual({ passAtK: null, passHatK: null })
+  })
+})

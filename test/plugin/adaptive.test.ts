@@ -29,6 +29,14 @@ it('turns an undecided drop into a decision by running more trials of that task 
   const trialsOf = (stem: string) => candidate.tasks.find((t) => t.file.includes(stem))!.trials.length
   expect(trialsOf('count-lines')).toBeGreaterThanOrEqual(3) // the disputed task got more trials
   expect(trialsOf('write-note')).toBe(1) // the others did not
+  // The record still asks for one trial per task: the extra trials of one task never make the others' count as errors.
+  expect(candidate.trials).toBe(1)
+  const verdict = JSON.parse(await readFile(join(out, 'runs', 'breaker.verdict.json'), 'utf8'))
+  expect(verdict.counts.errored).toBe(0)
+  expect(verdict.look).toBeGreaterThan(1)
+  expect(verdict.regressions).toEqual([expect.stringContaining('counts lines')])
+  const compared = await selfHarness(['compare', join(out, 'adaptive-baseline', 'runs', 'baseline.json'), join(out, 'runs', 'breaker.json'), '--json', `--look=${verdict.look}`])
+  expect(JSON.parse(compared.stdout).counts.errored).toBe(0)
   const committed = JSON.parse(await readFile(baselineFile, 'utf8'))
   expect(committed.tasks.every((t: { trials: unknown[] }) => t.trials.length === 1)).toBe(true) // never changed
 })

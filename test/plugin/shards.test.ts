@@ -59,3 +59,16 @@ it('merges three shards into the record and verdict of an unsharded run', async 
   expect(vb.regressions).toEqual(va.regressions)
   expect(vb.fixes).toEqual(va.fixes)
 })
+
+it('keeps the trial count of 3-trial shards through a merge without --trials', async () => {
+  const dir = join(out, 'three')
+  const blobs3 = join(blobs, 'three')
+  for (const i of [1, 2]) {
+    const shard = await run(['--harness=baseline', '--no-gate', '--trials=3', `--shard=${i}/2`, '--reporter=blob', `--outputFile=${join(blobs3, `blob-${i}.json`)}`], dir)
+    expect(shard.exitCode === 0 || shard.exitCode === 1, shard.all).toBe(true)
+  }
+  await run(['--harness=baseline', '--no-gate', `--merge-reports=${blobs3}`], dir)
+  const merged = await readRecord(join(dir, 'runs', 'baseline.json'))
+  expect(merged.tasks.every((t) => t.trials.length === 3)).toBe(true)
+  expect(merged.trials).toBe(3) // was 1: the merge step has no --trials, the count comes from the trials' metadata
+})

@@ -1,11 +1,14 @@
+import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import pc from 'picocolors'
-import { compareRuns, planExtraTrials, VerdictSchema, type Verdict } from '../../gate/index.js'
+import { compareRuns, planExtraTrials, resolveGatePolicy, VerdictSchema, type GatePolicy, type Verdict } from '../../gate/index.js'
+import { baselineHistoryPathFor, foldBaselineHistory, historyHolds, historyMatches, readBaselineHistory, type BaselineHistory } from '../../record/baseline-history.js'
 import type { RunRecord } from '../../record/schema.js'
 import { readRecord, writeFileAtomic } from '../../record/store.js'
 import { renderVerdict } from '../../report/terminal.js'
 import { launchVitest } from '../launch-vitest.js'
-import { readFile } from 'node:fs/promises'
+import { policyPathFor } from './compare.js'
 
 /** Inputs of {@link adaptiveRounds}. */
 export interface AdaptiveInput {
@@ -17,22 +20,42 @@ export interface AdaptiveInput {
   budget: number
 }
 
-const trialCounts = (record: RunRecord) => Object.fromEntries(record.tasks.map((t) => [t.id, t.trials.filter((x) => x.outcome !== 'error').length]))
+/** vitest flags of the gated run that a follow-up run must not repeat: it runs tasks, it does not merge or shard. */
+const NOT_REPEATED = /^--(merge-reports|shard|reporter|outputFile)(=|$)/
+const followUpArgs = (args: string[]) => args.filter((a) => a !== 'run' && !NOT_REPEATED.test(a))
+
+const trialCounts = (record: RunRecord) => Object.fromEntries(record.tasks.map((t) => [t.id, t.trials.length]))
+const totalTrials = (record: RunRecord) => record.tasks.reduce((n, t) => n + t.trials.length, 0)
+
+/** The trials of `after` that `before` does not hold, as a record of their own (for the history). */
+function newTrials(before: RunRecord, after: RunRecord): RunRecord {
+  const had = new Map(before.tasks.map((t) => [t.id, t.trials.length]))
+  return { ...after, tasks: after.tasks.map((t) => ({ ...t, trials: t.trials.slice(had.get(t.id) ?? 0) })) }
+}
 
 /**
- * Adaptive trials after a gated run: while tasks are disputed and budget is left, run more trials of those tasks
- * only (the candidate side first, the baseline side when its trials are too few for the test), then decide again.
- * The committed baseline is never changed: its extension is written beside the candidate's record.
+ * Adaptive follow-up looks after a gated run: while regressions are suspected and budget is left, run more trials
+ * of those tasks only (the candidate side first, the baseline side when its trials are too few for the next look),
+ * then decide again at the next look, which tests at its own share of alpha, under the policy the run recorded.
+ * Records keep the trial count they asked for: extra trials of some tasks never make others' missing trials
+ * count as errors. The committed baseline and its history are never changed: a baseline extension is written
+ * beside the candidate's record.
  */
 export async function adaptiveRounds(input: AdaptiveInput): Promise<number> {
   const { cwd, env, status } = input
   let verdict: Verdict = VerdictSchema.parse(JSON.parse(await readFile(status.verdictFile, 'utf8')))
+  const policyFile = policyPathFor(status.recordFile)
+  const policy: GatePolicy = existsSync(policyFile) ? resolveGatePolicy(JSON.parse(await readFile(policyFile, 'utf8'))) : resolveGatePolicy(verdict.policy)
   let candidate = await readRecord(status.recordFile)
-  let baseline = await readRecord(status.baselineFile)
+  const committed = await readRecord(status.baselineFile)
+  let baseline = committed
+  let history: BaselineHistory | undefined = await readBaselineHistory(baselineHistoryPathFor(status.baselineFile))
+  if (!historyMatches(history, committed)) history = undefined
   let baselineFile = status.baselineFile
   const extendedBaselineDir = join(dirname(dirname(status.recordFile)), 'adaptive-baseline')
   let spent = 0
   const spentBy = { candidate: 0, baseline: 0 }
+  let look = verdict.look ?? 1
   for (let round = 1; ; round++) {
     const plan = planExtraTrials(verdict, { candidateTrials: trialCounts(candidate), baselineTrials: trialCounts(baseline), spent }, { budget: input.budget })
     if (plan.stop) {
@@ -41,30 +64,39 @@ export async function adaptiveRounds(input: AdaptiveInput): Promise<number> {
     }
     process.stdout.write(`${pc.bold('self-harness adaptive')} round ${round}: ${plan.reason}\n`)
     const extend = async (side: 'candidate' | 'baseline', planned: Array<{ id: string; trials: number }>, record: RunRecord, recordFile: string, outputDir: string) => {
-      const only = join(outputDir, `adaptive-${side}-${round}.json`)
-      await writeFileAtomic(only, JSON.stringify(planned.map((p) => p.id)))
-      const trials = Math.max(...planned.map((p) => p.trials))
-      await launchVitest({
-        cwd,
-        args: ['run', '--reporter=json', `--outputFile=${join(outputDir, 'vitest.json')}`, ...input.vitestArgs.filter((a) => a !== 'run')],
-        env: { ...env, SELF_HARNESS: record.harness.name, SELF_HARNESS_OUTPUT_DIR: outputDir, SELF_HARNESS_ONLY: only, SELF_HARNESS_TRIALS: String(trials), SELF_HARNESS_EXTEND: recordFile, SELF_HARNESS_GATE: '0' },
-        stdio: 'pipe',
-      })
+      // One run per target count: each task runs up to its own planned total, no further.
+      const byTarget = new Map<number, string[]>()
+      for (const p of planned) byTarget.set(p.trials, [...(byTarget.get(p.trials) ?? []), p.id])
+      let from = recordFile
+      for (const [trials, ids] of byTarget) {
+        const only = join(outputDir, `adaptive-${side}-${round}-${trials}.json`)
+        await writeFileAtomic(only, JSON.stringify(ids))
+        await launchVitest({
+          cwd,
+          args: ['run', '--reporter=json', `--outputFile=${join(outputDir, 'vitest.json')}`, ...followUpArgs(input.vitestArgs)],
+          env: { ...env, SELF_HARNESS: record.harness.name, SELF_HARNESS_OUTPUT_DIR: outputDir, SELF_HARNESS_ONLY: only, SELF_HARNESS_TRIALS: String(trials), SELF_HARNESS_EXTEND: from, SELF_HARNESS_GATE: '0' },
+          stdio: 'pipe',
+        })
+        from = join(outputDir, 'runs', `${record.harness.name}.json`)
+      }
       return readRecord(join(outputDir, 'runs', `${record.harness.name}.json`))
     }
     if (plan.candidate.length) {
-      const before = candidate.tasks.reduce((n, t) => n + t.trials.length, 0)
+      const before = totalTrials(candidate)
       candidate = await extend('candidate', plan.candidate, candidate, status.recordFile, dirname(dirname(status.recordFile)))
-      spentBy.candidate += candidate.tasks.reduce((n, t) => n + t.trials.length, 0) - before
+      spentBy.candidate += totalTrials(candidate) - before
     }
     if (plan.baseline.length) {
-      const before = baseline.tasks.reduce((n, t) => n + t.trials.length, 0)
+      const before = baseline
       baseline = await extend('baseline', plan.baseline, baseline, baselineFile, extendedBaselineDir)
       baselineFile = join(extendedBaselineDir, 'runs', `${baseline.harness.name}.json`)
-      spentBy.baseline += baseline.tasks.reduce((n, t) => n + t.trials.length, 0) - before
+      spentBy.baseline += totalTrials(baseline) - totalTrials(before)
+      // With a history, the new baseline trials join a working copy of it; the committed record stays the baseline.
+      if (history) history = foldBaselineHistory(historyHolds(history, committed) ? history : foldBaselineHistory(history, committed), newTrials(before, baseline))
     }
     spent = spentBy.candidate + spentBy.baseline
-    verdict = compareRuns(baseline, candidate, verdict.policy)
+    look++
+    verdict = compareRuns(history ? committed : baseline, candidate, policy, { history, look })
     await writeFileAtomic(status.verdictFile, `${JSON.stringify(verdict, null, 2)}\n`)
   }
   process.stdout.write(`${renderVerdict(verdict, { color: pc.isColorSupported })}\n`)

@@ -36,19 +36,31 @@ function noVerdict(data: ReportData): string {
 function verdictBlock(verdict: Verdict, view: ReportView, index: Map<string, number>): string {
   const tone = STATUS_TONE[verdict.status] ?? 'warn'
   const c = verdict.counts
-  const method = `rule ${verdict.policy.rule} · ${verdict.method.test}${verdict.method.correction === 'none' ? '' : ` · ${verdict.method.correction}`} · alpha ${verdict.policy.alpha}`
+  const method = `mode ${verdict.policy.mode ?? 'promote'} · rule ${verdict.policy.rule} · ${verdict.method.test}${verdict.method.correction === 'none' ? '' : ` · ${verdict.method.correction}`} · alpha ${verdict.policy.alpha}${verdict.look ? ` · look ${verdict.look}` : ''}`
+  const pct = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : `${(100 * x).toFixed(1)}%`)
+  const pk = verdict.passK
   const stats: Array<[string, string, string?]> = [
     ['tasks', n(c.tasks)], ['gating', n(c.gating)], ['passes', `${fmt(c.baselinePasses)} → ${fmt(c.candidatePasses)}`],
     ['regressions', n(c.regressions), c.regressions ? 'bad' : undefined], ['fixes', n(c.fixes), c.fixes ? 'good' : undefined],
     ['flaky', n(c.flaky)], ['undecided', n(c.undecided)], ['invalid', n(c.invalid), c.invalid ? 'warn' : undefined], ['errored', n(c.errored)],
+    ['suspected', n(c.suspectedRegressions ?? 0), c.suspectedRegressions ? 'warn' : undefined],
   ]
+  if (pk) {
+    stats.push([`pass@${pk.k}`, `${pct(pk.baseline.passAtK)} → ${pct(pk.candidate.passAtK)}`], [`pass^${pk.k}`, `${pct(pk.baseline.passHatK)} → ${pct(pk.candidate.passHatK)}`])
+  }
+  if (verdict.stability) {
+    const st = verdict.stability
+    stats.push(['stability', `${n(st.stable)} stable · ${n(st.flaky)} flaky · ${n(st.tooFlaky)} too flaky · ${n(st.failing)} failing`])
+  }
   const evidence = new Map(verdict.tasks.map((e) => [e.id, e]))
   const counts = (id: string) => {
     const e = evidence.get(id)
     if (!e) return ''
     const side = (t: typeof e.baseline) => (t ? `${t.pass}/${t.pass + t.fail + t.error}` : '–')
     const p = e.adjustedPValue ?? e.pValue
-    return ` <span class="dim">${side(e.baseline)} → ${side(e.candidate)}${p === undefined ? '' : ` · p=${p.toPrecision(2)}`}</span>`
+    const k = e.passK?.candidate
+    const passes = k && k.passAtK !== null ? ` · pass@k ${pct(k.passAtK)} · pass^k ${pct(k.passHatK)}` : ''
+    return ` <span class="dim">${side(e.baseline)} → ${side(e.candidate)}${e.stability ? ` · ${h(e.stability)}` : ''}${p === undefined ? '' : ` · p=${p.toPrecision(2)}`}${passes}</span>`
   }
   const list = (title: string, ids: string[], tone?: string) => {
     if (!ids.length) return ''
@@ -69,9 +81,10 @@ function verdictBlock(verdict: Verdict, view: ReportView, index: Map<string, num
     `<div class="status">${h(verdict.status.replace('-', ' '))}<span class="exit">exit ${verdict.exitCode}</span></div>`,
     `<div class="method">${h(`${verdict.baseline.harness.name} (${verdict.baseline.harness.id}) → ${verdict.candidate.harness.name} (${verdict.candidate.harness.id}) · ${method}`)}</div>`,
     `<dl class="stats">${stats.map(([k, v, t]) => `<div class="${t ?? ''}"><dt>${k}</dt><dd>${v}</dd></div>`).join('')}</dl></div>`,
+    verdict.followUp ? `<p class="follow-up" data-follow-up>Suspected regression: ${n(verdict.followUp.extraTrials)} more trial(s) would settle it: <code>${h(verdict.followUp.command)}</code></p>` : '',
     `<h2>Why</h2><ul class="reasons">${verdict.reasons.map((r) => `<li>${h(r)}</li>`).join('')}</ul>`,
     splits,
-    `<div class="lists">${list('Regressions', verdict.regressions, 'bad')}${list('Fixes', verdict.fixes, 'good')}${list('Invalid', verdict.invalid, 'warn')}${list('Undecided', verdict.undecided, 'warn')}${list('Flaky', verdict.flaky)}${list('Disputed', verdict.disputed)}</div>`,
+    `<div class="lists">${list('Regressions', verdict.regressions, 'bad')}${list('Suspected regressions', verdict.suspectedRegressions ?? [], 'warn')}${list('Fixes', verdict.fixes, 'good')}${list('Suspected fixes', verdict.suspectedFixes ?? [])}${list('Invalid', verdict.invalid, 'warn')}${list('Undecided', verdict.undecided, 'warn')}${list('Flaky', verdict.flaky)}${list('Disputed', verdict.disputed)}</div>`,
   ].join('\n')
 }
 

@@ -75,7 +75,7 @@ export interface BuiltView {
   lazy: Array<TraceSlice | FlipView>
 }
 
-const ORDER = ['regression', 'lost', 'invalid', 'undecided', 'fix', 'gained', 'flaky', 'added', 'removed', 'same']
+const ORDER = ['regression', 'lost', 'suspected-regression', 'invalid', 'undecided', 'fix', 'gained', 'suspected-fix', 'flaky', 'added', 'removed', 'same']
 const passes = (trials: readonly Trial[]) => trials.some((t) => t.outcome === 'pass')
 
 /** Summarizes a record: outcome counts, tasks passed, tokens and time. */
