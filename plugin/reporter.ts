@@ -1,16 +1,20 @@
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import pc from 'picocolors'
-import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node'
+import type { SerializedError } from 'vitest'
+import type { Reporter, TestCase, TestModule, TestRunEndReason, Vitest } from 'vitest/node'
 import { ConfigurationError, NotComparableError, SelfHarnessError } from '../src/errors.js'
 import type { ResolvedModelOptions } from '../src/agent/model.js'
 import type { GatePolicy } from '../src/gate/policy.js'
 import type { Verdict } from '../src/gate/verdict.js'
-import type { RunRecord, TaskRecord } from '../src/record/schema.js'
+import type { RunRecord, TaskRecord, Trial } from '../src/record/schema.js'
+import { commitRecord } from '../src/record/commit.js'
 import { readFlakeHistory, tooFlakyToBlock, updateFlakeHistory, writeFlakeHistory } from '../src/record/flake-history.js'
 import { verifyRecordHarness } from '../src/record/integrity.js'
-import { removeJournal } from '../src/record/journal.js'
-import { buildRecord, readRecord, writeFileAtomic, writeRecord } from '../src/record/store.js'
+import { readJournal } from '../src/record/journal.js'
+import { completeTasks, foreignRecordReason, tasksNotRun } from '../src/record/merge.js'
+import type { RunPaths } from '../src/record/paths.js'
+import { buildRecord, findPreviousRecord, readRecord, writeFileAtomic } from '../src/record/store.js'
 import { collectTasks } from './collect.js'
 
 /** What the reporter needs to know about the run. */
@@ -22,6 +26,12 @@ export interface ReporterSettings {
   recordFile: string
   /** The journal of finished trials, removed once the record holds them. */
   journalFile: string
+  /** Every path of this run (record, latest copy, verdict, report). */
+  paths: RunPaths
+  /** Trials finished before this run started (journal, `--retry-errors`, extend), by task id. */
+  resume: ReadonlyMap<string, readonly Trial[]>
+  /** The run is limited to a list of task ids (`SELF_HARNESS_ONLY`): the record holds only them, unless extending. */
+  onlyListed?: boolean
   /** Absolute path of the committed baseline record to gate against, when gating. */
   baseline: string | undefined
   /** The gate's policy, already validated. */
@@ -88,22 +98,34 @@ export class SelfHarnessReporter implements Reporter {
     }
   }
 
-  async onTestRunEnd(modules: ReadonlyArray<TestModule>): Promise<void> {
+  async onTestRunEnd(modules: ReadonlyArray<TestModule>, errors: ReadonlyArray<SerializedError> = [], reason?: TestRunEndReason): Promise<void> {
     const vitest = this.vitest
     if (!vitest || vitest.config.shard) return // a shard writes its blob; the merge writes the record
     const log = (line: string) => vitest.logger.log(line)
     try {
-      const { tasks, broken } = collectTasks(modules, vitest.config.root, dirname(this.settings.recordFile))
+      const recordDir = dirname(this.settings.recordFile)
+      const collected = collectTasks(modules, vitest.config.root, recordDir)
+      const { broken } = collected
       for (const file of broken) {
         vitest.logger.error(pc.red(`self-harness: task file ${file.file} failed to load: ${file.message}`))
       }
-      // Watch mode re-runs only the files that changed, and an extending run only the disputed tasks: the record
-      // keeps the other tasks' last results.
-      const previous = this.settings.extend ?? (vitest.config.watch && existsSync(this.settings.recordFile) ? this.settings.recordFile : undefined)
-      if (previous) await this.keepTasksNotRun(tasks, previous, !this.settings.extend)
-      const record = buildRecord({ harness: this.settings.harness, model: this.settings.model, trials: this.settings.trials, tasks })
-      await writeRecord(this.settings.recordFile, record)
-      await removeJournal(this.settings.journalFile)
+      // Every finished trial counts, also those whose result never reached this process: the journal holds them.
+      const journal = await readJournal(this.settings.journalFile, { harnessId: this.settings.harness.id, model: this.settings.model }).catch(() => undefined)
+      const tasks = completeTasks({
+        tasks: collected.tasks,
+        unfinished: collected.unfinished,
+        known: [this.settings.resume, journal?.trials ?? new Map()],
+        trials: this.settings.trials,
+        recordDir,
+        reason: reason === 'interrupted' ? undefined : unfinishedReason(errors),
+      })
+      const died = collected.unfinished.filter((u) => tasks.some((t) => t.id === u.id)).length
+      if (died && reason !== 'interrupted') vitest.logger.error(pc.red(`self-harness: ${died} task(s) never finished (their worker process exited); recorded as errors`))
+      tasks.push(...(await this.tasksNotRun(tasks, collected.collected, modules, log)))
+      const built = buildRecord({ harness: this.settings.harness, model: this.settings.model, trials: this.settings.trials, tasks })
+      // Written, read back, and only then are the journal's trials let go of.
+      const { record, keptInJournal } = await commitRecord({ record: built, recordFile: this.settings.recordFile, journalFile: this.settings.journalFile, copies: [this.settings.paths.latestFile] })
+      if (keptInJournal) log(`self-harness: ${keptInJournal} finished trial(s) of tasks outside this run stay in ${this.settings.journalFile} for the next run`)
       const flakeFile = join(this.settings.flakeDir, `${this.settings.harness.id}.json`)
       await writeFlakeHistory(flakeFile, updateFlakeHistory(await readFlakeHistory(flakeFile), record))
       const trials = tasks.flatMap((t) => t.trials)
@@ -130,7 +152,7 @@ export class SelfHarnessReporter implements Reporter {
       const policy = flaky.length ? { ...this.settings.policy, ignore: [...new Set([...this.settings.policy.ignore, ...flaky])] } : this.settings.policy
       const verdict = compareRuns(baseline, record, policy)
       log(renderVerdict(verdict, { color: pc.isColorSupported }))
-      const verdictFile = join(dirname(this.settings.recordFile), `${this.settings.harness.name}.verdict.json`)
+      const verdictFile = this.settings.paths.verdictFile
       await writeFileAtomic(verdictFile, `${JSON.stringify(verdict, null, 2)}\n`)
       process.exitCode = verdict.exitCode
       if (process.env.GITHUB_ACTIONS === 'true') await this.reportToGitHub(verdict, baseline, record)
@@ -144,22 +166,35 @@ export class SelfHarnessReporter implements Reporter {
   }
 
   /**
-   * Adds the tasks of an earlier record of this harness and model that did not run now, trace paths kept valid.
-   * When `unreadableIsEmpty` (watch mode), a damaged earlier record is written over instead of stopping the run.
+   * The tasks of an earlier record of this harness and model that did not run now and are still tasks of the suite,
+   * trace paths kept valid: for an extending run (adaptive trials), watch mode (only changed files re-run) and a
+   * filtered run (`-t`, file filters), so those never replace the full record. A damaged earlier record stops an
+   * extending run; otherwise it is written over, with a notice.
    */
-  private async keepTasksNotRun(tasks: TaskRecord[], file: string, unreadableIsEmpty: boolean): Promise<void> {
+  private async tasksNotRun(tasks: readonly TaskRecord[], collected: ReadonlySet<string>, modules: ReadonlyArray<TestModule>, log: (line: string) => void): Promise<TaskRecord[]> {
+    const vitest = this.vitest!
+    const root = vitest.config.root
+    const runFiles = new Set(modules.map((m) => relative(root, m.moduleId)))
+    const suiteFiles = new Set((await vitest.globTestSpecifications()).map((spec) => relative(root, spec.moduleId)))
+    const filtered = !this.settings.onlyListed && (Boolean(vitest.config.testNamePattern) || [...suiteFiles].some((file) => !runFiles.has(file)))
+    const file = this.settings.extend ?? (vitest.config.watch || filtered ? await findPreviousRecord(this.settings.paths, this.settings.model) : undefined)
+    if (!file) return []
     const last = await readRecord(file).catch((error: unknown) => {
-      if (unreadableIsEmpty) return undefined
-      throw error
+      if (this.settings.extend) throw error
+      log(`self-harness: the earlier record ${file} cannot be read (${(error as Error).message}); this record holds only the tasks that ran`)
+      return undefined
     })
-    if (!last || last.harness.id !== this.settings.harness.id || last.model !== this.settings.model) return
-    const ran = new Set(tasks.map((t) => t.id))
-    const from = dirname(file)
-    const to = dirname(this.settings.recordFile)
-    for (const task of last.tasks) {
-      if (ran.has(task.id)) continue
-      tasks.push({ ...task, trials: task.trials.map((t) => (t.tracePath ? { ...t, tracePath: relative(to, resolve(from, t.tracePath)) } : t)) })
+    if (!last) return []
+    const mismatch = foreignRecordReason(last, { harnessId: this.settings.harness.id, model: this.settings.model })
+    if (mismatch) {
+      if (filtered) log(`self-harness: a filtered run; the earlier record ${file} was made with ${mismatch}, so this record holds only the ${tasks.length} task(s) that ran`)
+      return []
     }
+    const ran = new Set(tasks.map((t) => t.id))
+    // A task of a file that ran is kept only if its test is still there; of a file that did not run, if the file still is a test file.
+    const kept = tasksNotRun(ran, last, (task) => (runFiles.has(task.file) ? collected.has(task.id) : suiteFiles.has(task.file)), dirname(file), dirname(this.settings.recordFile))
+    if (filtered && kept.length) log(`self-harness: a filtered run: ${tasks.length} task(s) ran, ${kept.length} other task(s) keep their trials from ${file}`)
+    return kept
   }
 
   /** In GitHub Actions: the verdict in the step summary and an error annotation on each regressing task's file. */
@@ -176,9 +211,9 @@ export class SelfHarnessReporter implements Reporter {
   private async writeReport(log: (line: string) => void, baseline?: string, verdict?: string): Promise<void> {
     const [{ loadReportData }, { renderHtmlReport }] = await Promise.all([import('../src/report/html/load.js'), import('../src/report/html/render.js')])
     const candidate = this.settings.recordFile
-    const weaknesses = join(dirname(candidate), `${this.settings.harness.name}.weaknesses.json`)
+    const weaknesses = this.settings.paths.weaknessesFile
     const data = await loadReportData({ candidate, baseline, verdict, ...(existsSync(weaknesses) ? { weaknesses } : {}) })
-    const file = join(dirname(candidate), `${this.settings.harness.name}.report.html`)
+    const file = this.settings.paths.reportFile
     await writeFileAtomic(file, renderHtmlReport(data))
     log(`self-harness: HTML report ${file}`)
   }
@@ -203,14 +238,16 @@ export class SelfHarnessReporter implements Reporter {
     const model = this.settings.mine as ResolvedModelOptions
     const client = createModelClient({ ...model, apiKey: model.apiKey || process.env.OPENAI_API_KEY || 'unset' })
     const report = miningReport(await mineFailures({ failures, totalTasks: record.tasks.length, client, trialsPerTask: record.trials }))
-    const file = join(base, `${this.settings.harness.name}.weaknesses.json`)
+    const file = this.settings.paths.weaknessesFile
     await writeFileAtomic(file, `${JSON.stringify(report, null, 2)}\n`)
     log(renderWeaknesses(report))
     log(pc.dim(`weaknesses written to ${file}`))
   }
 }
 
-/** Absolute record path for a harness under an output directory. */
-export function recordPathFor(outputDir: string, harnessName: string): string {
-  return resolve(outputDir, 'runs', `${harnessName}.json`)
+/** Why a test the run started never finished: its worker process exited (vitest's message, when it gave one). */
+function unfinishedReason(errors: ReadonlyArray<SerializedError>): string {
+  const messages = errors.flatMap((e) => [e.message, (e as { cause?: { message?: unknown } }).cause?.message]).filter((m): m is string => typeof m === 'string')
+  const worker = messages.find((m) => /worker/i.test(m) && !/emitted error/i.test(m)) ?? messages.find((m) => /worker/i.test(m))
+  return `The trial never finished: the worker process running it exited${worker ? ` (${worker.slice(0, 200)})` : ''}.`
 }

@@ -1,6 +1,7 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs'
 import { dirname } from 'node:path'
 import type { TraceEvent, TraceEventInput } from './events.js'
+import { traceLine } from './line.js'
 
 /** Receives a trial's events; passed in, never global. */
 export interface TraceRecorder {
@@ -56,10 +57,8 @@ export function createTraceRecorder(options: TraceRecorderOptions = {}): TraceRe
     events,
     path: options.path,
     record(input) {
-      const event = { t: Math.round(performance.now() - started), ...input } as TraceEvent
-      const line = JSON.stringify(event)
-      const safe = redact ? redact(line) : line
-      const stored = safe === line ? event : (JSON.parse(safe) as TraceEvent)
+      // Validated after redaction: the file never holds a line the reader refuses (see traceLine).
+      const { line: safe, event: stored } = traceLine({ t: Math.round(performance.now() - started), ...input }, redact)
       events.push(stored)
       if (stream) {
         batch.push(safe + '\n')

@@ -1,5 +1,7 @@
 import { NotComparableError } from '../../errors.js'
 import { ConfigurationError } from '../../errors.js'
+import { dirname, resolve } from 'node:path'
+import { rebaseRecord } from '../../record/merge.js'
 import { readRecord, writeRecord } from '../../record/store.js'
 import { stringFlag, type ParsedArgs } from '../args.js'
 
@@ -21,7 +23,8 @@ export async function acceptCommand(args: ParsedArgs, out: (text: string) => voi
       `Refusing to accept ${file}: ${errored.length} task(s) have infrastructure errors (${errored.slice(0, 5).map((t) => t.id).join(', ')}${errored.length > 5 ? ', ...' : ''}). Re-run them first, or pass --allow-errors.`,
     )
   }
-  await writeRecord(to, record)
+  // Trace paths are relative to a record's folder: the copy's point at the same traces from its own folder.
+  await writeRecord(to, rebaseRecord(record, dirname(resolve(file)), dirname(resolve(to))))
   const passed = record.tasks.filter((task) => task.trials.some((trial) => trial.outcome === 'pass')).length
   out(`Accepted ${file} (harness ${record.harness.name} ${record.harness.id}, ${record.tasks.length} tasks, ${passed} passing) as the baseline ${to}. Commit it.`)
   return 0

@@ -1,7 +1,8 @@
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import pc from 'picocolors'
 import { compareRuns, planExtraTrials, VerdictSchema, type Verdict } from '../../gate/index.js'
 import type { RunRecord } from '../../record/schema.js'
+import { outputDirOf, recordPathFor } from '../../record/paths.js'
 import { readRecord, writeFileAtomic } from '../../record/store.js'
 import { renderVerdict } from '../../report/terminal.js'
 import { launchVitest } from '../launch-vitest.js'
@@ -30,7 +31,7 @@ export async function adaptiveRounds(input: AdaptiveInput): Promise<number> {
   let candidate = await readRecord(status.recordFile)
   let baseline = await readRecord(status.baselineFile)
   let baselineFile = status.baselineFile
-  const extendedBaselineDir = join(dirname(dirname(status.recordFile)), 'adaptive-baseline')
+  const extendedBaselineDir = join(outputDirOf(status.recordFile), 'adaptive-baseline')
   let spent = 0
   const spentBy = { candidate: 0, baseline: 0 }
   for (let round = 1; ; round++) {
@@ -50,17 +51,17 @@ export async function adaptiveRounds(input: AdaptiveInput): Promise<number> {
         env: { ...env, SELF_HARNESS: record.harness.name, SELF_HARNESS_OUTPUT_DIR: outputDir, SELF_HARNESS_ONLY: only, SELF_HARNESS_TRIALS: String(trials), SELF_HARNESS_EXTEND: recordFile, SELF_HARNESS_GATE: '0' },
         stdio: 'pipe',
       })
-      return readRecord(join(outputDir, 'runs', `${record.harness.name}.json`))
+      return readRecord(recordPathFor(outputDir, record.harness.name, record.model))
     }
     if (plan.candidate.length) {
       const before = candidate.tasks.reduce((n, t) => n + t.trials.length, 0)
-      candidate = await extend('candidate', plan.candidate, candidate, status.recordFile, dirname(dirname(status.recordFile)))
+      candidate = await extend('candidate', plan.candidate, candidate, status.recordFile, outputDirOf(status.recordFile))
       spentBy.candidate += candidate.tasks.reduce((n, t) => n + t.trials.length, 0) - before
     }
     if (plan.baseline.length) {
       const before = baseline.tasks.reduce((n, t) => n + t.trials.length, 0)
       baseline = await extend('baseline', plan.baseline, baseline, baselineFile, extendedBaselineDir)
-      baselineFile = join(extendedBaselineDir, 'runs', `${baseline.harness.name}.json`)
+      baselineFile = recordPathFor(extendedBaselineDir, baseline.harness.name, baseline.model)
       spentBy.baseline += baseline.tasks.reduce((n, t) => n + t.trials.length, 0) - before
     }
     spent = spentBy.candidate + spentBy.baseline
