@@ -33,7 +33,7 @@ export function collectTasks(
       // The runner's task id: the file as vitest names it, then the test's full name.
       const id = meta?.taskId ?? `${module.relativeModuleId} > ${test.fullName}`
       collected.add(id)
-      if (test.options.mode === 'run' && test.result().state === 'pending') {
+      if ((test.options.mode === 'run' || test.options.mode === 'only') && test.result().state === 'pending') {
         unfinished.push({ id, file, name: test.fullName, trials: (meta?.trials ?? []).map((trial) => (trial.tracePath ? { ...trial, tracePath: relativeTrace(trial.tracePath) } : trial)) })
         continue
       }
