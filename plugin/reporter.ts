@@ -128,7 +128,7 @@ export class SelfHarnessReporter implements Reporter {
       if (keptInJournal) log(`self-harness: ${keptInJournal} finished trial(s) of tasks outside this run stay in ${this.settings.journalFile} for the next run`)
       const flakeFile = join(this.settings.flakeDir, `${this.settings.harness.id}.json`)
       await writeFlakeHistory(flakeFile, updateFlakeHistory(await readFlakeHistory(flakeFile), record))
-      const trials = tasks.flatMap((t) => t.trials)
+      const trials = record.tasks.flatMap((t) => t.trials)
       const count = (o: string) => trials.filter((t) => t.outcome === o).length
       log(
         `${pc.bold('self-harness')} ${this.settings.harness.name} (${this.settings.harness.id}): ${tasks.length} tasks, ` +
@@ -175,7 +175,9 @@ export class SelfHarnessReporter implements Reporter {
     const vitest = this.vitest!
     const root = vitest.config.root
     const runFiles = new Set(modules.map((m) => relative(root, m.moduleId)))
-    const suiteFiles = new Set((await vitest.globTestSpecifications()).map((spec) => relative(root, spec.moduleId)))
+    // The suite's files without the command line's filters; when they cannot be listed, the files that ran.
+    const specs = await vitest.globTestSpecifications().catch(() => undefined)
+    const suiteFiles = specs ? new Set(specs.map((spec) => relative(root, spec.moduleId))) : runFiles
     const filtered = !this.settings.onlyListed && (Boolean(vitest.config.testNamePattern) || [...suiteFiles].some((file) => !runFiles.has(file)))
     const file = this.settings.extend ?? (vitest.config.watch || filtered ? await findPreviousRecord(this.settings.paths, this.settings.model) : undefined)
     if (!file) return []
