@@ -9,11 +9,14 @@ import { ConfigurationError, SelfHarnessError } from '../src/errors.js'
 import { loadHarness } from '../src/harness/version.js'
 import { resolveGatePolicy } from '../src/gate/policy.js'
 import { validateSandboxMode } from '../src/workspace/sandbox.js'
-import { dropTruncatedTail, journalPathFor, readJournal, removeJournal } from '../src/record/journal.js'
+import { dropTruncatedTail, endLastLine, readJournal, removeJournal } from '../src/record/journal.js'
+import { acquireRunLock } from '../src/record/lock.js'
+import { foreignRecordReason } from '../src/record/merge.js'
+import { runPaths } from '../src/record/paths.js'
 import { selectRun, type SelfHarnessOptions } from './options.js'
 import { PROVIDE_KEY, type ProvidedSettings, type TrialMeta } from './provided.js'
-import { readRecord } from '../src/record/store.js'
-import { createReporterRedactor, recordPathFor, SelfHarnessReporter } from './reporter.js'
+import { findPreviousRecord, readRecord } from '../src/record/store.js'
+import { createReporterRedactor, SelfHarnessReporter } from './reporter.js'
 
 const RUNNER = fileURLToPath(new URL('./runner.js', import.meta.url))
 
@@ -37,28 +40,34 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
         const sandbox = selection.sandbox
         validateSandboxMode(sandbox)
         const outputDir = resolve(root, selection.outputDir)
-        const recordFile = recordPathFor(outputDir, harness.name)
-        const journalFile = journalPathFor(recordFile)
+        const paths = runPaths(outputDir, harness.name, model.model)
+        const { recordFile, journalFile } = paths
         await mkdir(dirname(journalFile), { recursive: true })
+        // One run per output directory at a time: its journal, records and traces are this run's alone.
+        const lock = acquireRunLock(paths.lockFile, outputDir)
+        process.once('exit', () => lock.release())
+        if (lock.tookOver) console.log(`self-harness: took over the lock of ${outputDir} from a run that is gone (pid ${lock.tookOver.pid}, started ${lock.tookOver.startedAt})`)
         if (selection.fresh) await removeJournal(journalFile)
-        const journal = await readJournal(journalFile, { harnessId: harness.id, model: model.model })
-        if (selection.retryErrors) await keepFinishedTrials(recordFile, journal.trials)
+        const match = { harnessId: harness.id, model: model.model }
+        const journal = await readJournal(journalFile, match)
+        if (journal.foreign) console.log(`self-harness: ${journal.foreign} journal entr${journal.foreign === 1 ? 'y' : 'ies'} of another harness version or model dropped from ${journalFile}`)
+        if (selection.retryErrors) await keepFinishedTrials((await findPreviousRecord(paths, model.model)) ?? recordFile, journal.trials, match, 'drop')
         // Extending a record (adaptive trials): its trials are kept, only the missing ones run.
         const extend = selection.extend ? resolve(root, selection.extend) : undefined
-        if (extend) await keepFinishedTrials(extend, journal.trials, harness.id)
+        if (extend) await keepFinishedTrials(extend, journal.trials, match, 'refuse')
         const resumed = [...journal.trials.values()].reduce((n, list) => n + list.length, 0)
         if (resumed) console.log(`self-harness: resuming an interrupted run: ${resumed} finished trial(s) kept from ${journalFile}`)
         if (journal.truncatedTail) {
           await dropTruncatedTail(journalFile)
           console.log(`self-harness: the last line of ${journalFile} was cut short by a kill; that trial runs again`)
-        }
+        } else await endLastLine(journalFile)
         const settings: ProvidedSettings = {
           harness: { name: harness.name, id: harness.id, file: harness.file, spec: harness.spec },
           // The key stays out of what is handed around unless it was given as an option; workers read the environment.
           model: { ...model, apiKey: options.model?.apiKey ?? '' },
           run,
           trials: selection.trials,
-          traceDir: resolve(outputDir, 'traces', harness.name),
+          traceDir: paths.traceDir,
           workspaceRoot: options.workspaceRoot,
           sandbox,
           envAllow: options.envAllow ?? [],
@@ -76,10 +85,13 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
           trials: selection.trials,
           recordFile,
           journalFile,
+          paths,
+          resume: journal.trials,
+          onlyListed: Boolean(selection.only),
           baseline: selection.gate && selection.baseline ? resolve(root, selection.baseline) : undefined,
           policy: resolveGatePolicy(options.gate ?? {}),
           harnessDir,
-          flakeDir: resolve(outputDir, 'flakes'),
+          flakeDir: paths.flakeDir,
           mine: selection.mine ? { ...model, apiKey: options.model?.apiKey ?? '' } : false,
           extend,
           report: selection.report,
@@ -112,12 +124,19 @@ function reportStartupError(error: unknown): void {
 
 /**
  * The pass and fail trials of a record join the resumed ones, so only errors and missing trials run (for
- * `--retry-errors` and for extending a record). A record of another harness version is refused.
+ * `--retry-errors` and for extending a record). Only trials of this harness version and model are kept: a record
+ * of another is refused when extending (`refuse`), and its trials dropped with a notice for `--retry-errors`
+ * (`drop`: every trial runs again).
  */
-async function keepFinishedTrials(recordFile: string, trials: Map<string, TrialMeta[]>, harnessId?: string): Promise<void> {
+async function keepFinishedTrials(recordFile: string, trials: Map<string, TrialMeta[]>, match: { harnessId: string; model: string }, foreign: 'drop' | 'refuse'): Promise<void> {
   const record = await readRecord(recordFile)
-  if (harnessId && record.harness.id !== harnessId) {
-    throw new ConfigurationError('CONFIG_INVALID', `Cannot extend ${recordFile}: it was made with harness ${record.harness.id}, not ${harnessId}.`, { file: recordFile, field: 'harness.id' })
+  const mismatch = foreignRecordReason(record, match)
+  if (mismatch && foreign === 'refuse') {
+    throw new ConfigurationError('CONFIG_INVALID', `Cannot extend ${recordFile}: it was made with ${mismatch}.`, { file: recordFile, field: record.harness.id !== match.harnessId ? 'harness.id' : 'model' })
+  }
+  if (mismatch) {
+    console.log(`self-harness: --retry-errors: ${recordFile} was made with ${mismatch}; its trials are dropped and every trial runs again`)
+    return
   }
   const base = dirname(resolve(recordFile))
   for (const task of record.tasks) {

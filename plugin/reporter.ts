@@ -1,16 +1,20 @@
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import pc from 'picocolors'
-import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node'
+import type { SerializedError } from 'vitest'
+import type { Reporter, TestCase, TestModule, TestRunEndReason, Vitest } from 'vitest/node'
 import { ConfigurationError, NotComparableError, SelfHarnessError } from '../src/errors.js'
 import type { ResolvedModelOptions } from '../src/agent/model.js'
 import type { GatePolicy } from '../src/gate/policy.js'
 import type { Verdict } from '../src/gate/verdict.js'
-import type { RunRecord, TaskRecord } from '../src/record/schema.js'
+import type { RunRecord, TaskRecord, Trial } from '../src/record/schema.js'
+import { commitRecord } from '../src/record/commit.js'
 import { readFlakeHistory, tooFlakyToBlock, updateFlakeHistory, writeFlakeHistory } from '../src/record/flake-history.js'
 import { verifyRecordHarness } from '../src/record/integrity.js'
-import { removeJournal } from '../src/record/journal.js'
-import { buildRecord, readRecord, writeFileAtomic, writeRecord } from '../src/record/store.js'
+import { readJournal } from '../src/record/journal.js'
+import { completeTasks, foreignRecordReason, tasksNotRun } from '../src/record/merge.js'
+import type { RunPaths } from '../src/record/paths.js'
+import { buildRecord, findPreviousRecord, readRecord, writeFileAtomic } from '../src/record/store.js'
 import { schemaWords, type Redactor } from '../src/trace/redact.js'
 import { MiningReportSchema } from '../src/miner/schema.js'
 import { createRunRedactor } from './secrets.js'
@@ -27,6 +31,12 @@ export interface ReporterSettings {
   recordFile: string
   /** The journal of finished trials, removed once the record holds them. */
   journalFile: string
+  /** Every path of this run (record, latest copy, verdict, report). */
+  paths: RunPaths
+  /** Trials finished before this run started (journal, `--retry-errors`, extend), by task id. */
+  resume: ReadonlyMap<string, readonly Trial[]>
+  /** The run is limited to a list of task ids (`SELF_HARNESS_ONLY`): the record holds only them, unless extending. */
+  onlyListed?: boolean
   /** Absolute path of the committed baseline record to gate against, when gating. */
   baseline: string | undefined
   /** The gate's policy, already validated. */
@@ -95,32 +105,44 @@ export class SelfHarnessReporter implements Reporter {
     }
   }
 
-  async onTestRunEnd(modules: ReadonlyArray<TestModule>): Promise<void> {
+  async onTestRunEnd(modules: ReadonlyArray<TestModule>, errors: ReadonlyArray<SerializedError> = [], reason?: TestRunEndReason): Promise<void> {
     const vitest = this.vitest
     if (!vitest || vitest.config.shard) return // a shard writes its blob; the merge writes the record
     const redact = this.settings.redact
     const log = (line: string) => vitest.logger.log(redact.text(line))
     try {
-      const { tasks, broken, requested } = collectTasks(modules, vitest.config.root, dirname(this.settings.recordFile))
+      const recordDir = dirname(this.settings.recordFile)
+      const collected = collectTasks(modules, vitest.config.root, recordDir)
+      const { broken, requested } = collected
       for (const file of broken) {
         vitest.logger.error(pc.red(redact.text(`self-harness: task file ${file.file} failed to load: ${file.message}`)))
       }
-      // Watch mode re-runs only the files that changed, and an extending run only the disputed tasks: the record
-      // keeps the other tasks' last results.
-      const previous = this.settings.extend ?? (vitest.config.watch && existsSync(this.settings.recordFile) ? this.settings.recordFile : undefined)
-      if (previous) await this.keepTasksNotRun(tasks, previous, !this.settings.extend)
-      // The workers redacted the trials; a reason from elsewhere (a merged blob, an earlier record) is redacted here.
-      for (const task of tasks) task.trials = task.trials.map((t) => (t.reason ? { ...t, reason: redact.text(t.reason) } : t))
+      // Every finished trial counts, also those whose result never reached this process: the journal holds them.
+      const journal = await readJournal(this.settings.journalFile, { harnessId: this.settings.harness.id, model: this.settings.model }).catch(() => undefined)
       // The record asks for what the run asked for: taken from the trials' metadata, so a blob merge (which has no
       // --trials) keeps the shards' count; an extending run (adaptive trials) keeps the extended record's.
       const asked = this.settings.extend ? (await readRecord(this.settings.extend)).trials : (requested ?? this.settings.trials)
-      const record = buildRecord({ harness: this.settings.harness, model: this.settings.model, trials: asked, tasks, settings: this.settings.settings })
-      await writeRecord(this.settings.recordFile, record)
-      await removeJournal(this.settings.journalFile)
+      const tasks = completeTasks({
+        tasks: collected.tasks,
+        unfinished: collected.unfinished,
+        known: [this.settings.resume, journal?.trials ?? new Map()],
+        trials: asked,
+        recordDir,
+        reason: reason === 'interrupted' ? undefined : unfinishedReason(errors),
+      })
+      const died = collected.unfinished.filter((u) => tasks.some((t) => t.id === u.id)).length
+      if (died && reason !== 'interrupted') vitest.logger.error(pc.red(`self-harness: ${died} task(s) never finished (their worker process exited); recorded as errors`))
+      tasks.push(...(await this.tasksNotRun(tasks, collected.collected, modules, log)))
+      // The workers redacted the trials; a reason from elsewhere (a merged blob, an earlier record) is redacted here.
+      for (const task of tasks) task.trials = task.trials.map((t) => (t.reason ? { ...t, reason: redact.text(t.reason) } : t))
+      const built = buildRecord({ harness: this.settings.harness, model: this.settings.model, trials: asked, tasks, settings: this.settings.settings })
+      // Written, read back, and only then are the journal's trials let go of.
+      const { record, keptInJournal } = await commitRecord({ record: built, recordFile: this.settings.recordFile, journalFile: this.settings.journalFile, copies: [this.settings.paths.latestFile] })
+      if (keptInJournal) log(`self-harness: ${keptInJournal} finished trial(s) of tasks outside this run stay in ${this.settings.journalFile} for the next run`)
       await this.writePolicy(this.settings.policy)
       const flakeFile = join(this.settings.flakeDir, `${this.settings.harness.id}.json`)
       await writeFlakeHistory(flakeFile, updateFlakeHistory(await readFlakeHistory(flakeFile), record))
-      const trials = tasks.flatMap((t) => t.trials)
+      const trials = record.tasks.flatMap((t) => t.trials)
       const count = (o: string) => trials.filter((t) => t.outcome === o).length
       log(
         `${pc.bold('self-harness')} ${this.settings.harness.name} (${this.settings.harness.id}): ${tasks.length} tasks, ` +
@@ -149,7 +171,7 @@ export class SelfHarnessReporter implements Reporter {
       await this.writePolicy(policy)
       const verdict = compareRuns(baseline, record, policy, { history: past })
       log(renderVerdict(verdict, { color: pc.isColorSupported }))
-      const verdictFile = join(dirname(this.settings.recordFile), `${this.settings.harness.name}.verdict.json`)
+      const verdictFile = this.settings.paths.verdictFile
       await writeFileAtomic(verdictFile, `${JSON.stringify(verdict, null, 2)}\n`)
       // A run of the baseline's own harness and model (a baseline run on main) adds its trials to the history.
       if (record.harness.id === baseline.harness.id && record.model === baseline.model) {
@@ -181,27 +203,44 @@ export class SelfHarnessReporter implements Reporter {
 
   /** The resolved gate policy beside the record (`<name>.policy.json`), so `compare` judges by the same rule. */
   private async writePolicy(policy: GatePolicy): Promise<void> {
-    const file = this.settings.recordFile.replace(/\.json$/, '.policy.json')
-    await writeFileAtomic(file, `${JSON.stringify(policy, null, 2)}\n`)
+    // Beside the record and beside its latest copy (`runs/<harness>.json`), whichever of the two is compared.
+    for (const record of new Set([this.settings.recordFile, this.settings.paths.latestFile])) {
+      await writeFileAtomic(record.replace(/\.json$/, '.policy.json'), `${JSON.stringify(policy, null, 2)}\n`)
+    }
   }
 
   /**
-   * Adds the tasks of an earlier record of this harness and model that did not run now, trace paths kept valid.
-   * When `unreadableIsEmpty` (watch mode), a damaged earlier record is written over instead of stopping the run.
+   * The tasks of an earlier record of this harness and model that did not run now and are still tasks of the suite,
+   * trace paths kept valid: for an extending run (adaptive trials), watch mode (only changed files re-run) and a
+   * filtered run (`-t`, file filters), so those never replace the full record. A damaged earlier record stops an
+   * extending run; otherwise it is written over, with a notice.
    */
-  private async keepTasksNotRun(tasks: TaskRecord[], file: string, unreadableIsEmpty: boolean): Promise<void> {
+  private async tasksNotRun(tasks: readonly TaskRecord[], collected: ReadonlySet<string>, modules: ReadonlyArray<TestModule>, log: (line: string) => void): Promise<TaskRecord[]> {
+    const vitest = this.vitest!
+    const root = vitest.config.root
+    const runFiles = new Set(modules.map((m) => relative(root, m.moduleId)))
+    // The suite's files without the command line's filters; when they cannot be listed, the files that ran.
+    const specs = await vitest.globTestSpecifications().catch(() => undefined)
+    const suiteFiles = specs ? new Set(specs.map((spec) => relative(root, spec.moduleId))) : runFiles
+    const filtered = !this.settings.onlyListed && (Boolean(vitest.config.testNamePattern) || [...suiteFiles].some((file) => !runFiles.has(file)))
+    const file = this.settings.extend ?? (vitest.config.watch || filtered ? await findPreviousRecord(this.settings.paths, this.settings.model) : undefined)
+    if (!file) return []
     const last = await readRecord(file).catch((error: unknown) => {
-      if (unreadableIsEmpty) return undefined
-      throw error
+      if (this.settings.extend) throw error
+      log(`self-harness: the earlier record ${file} cannot be read (${(error as Error).message}); this record holds only the tasks that ran`)
+      return undefined
     })
-    if (!last || last.harness.id !== this.settings.harness.id || last.model !== this.settings.model) return
-    const ran = new Set(tasks.map((t) => t.id))
-    const from = dirname(file)
-    const to = dirname(this.settings.recordFile)
-    for (const task of last.tasks) {
-      if (ran.has(task.id)) continue
-      tasks.push({ ...task, trials: task.trials.map((t) => (t.tracePath ? { ...t, tracePath: relative(to, resolve(from, t.tracePath)) } : t)) })
+    if (!last) return []
+    const mismatch = foreignRecordReason(last, { harnessId: this.settings.harness.id, model: this.settings.model })
+    if (mismatch) {
+      if (filtered) log(`self-harness: a filtered run; the earlier record ${file} was made with ${mismatch}, so this record holds only the ${tasks.length} task(s) that ran`)
+      return []
     }
+    const ran = new Set(tasks.map((t) => t.id))
+    // A task of a file that ran is kept only if its test is still there; of a file that did not run, if the file still is a test file.
+    const kept = tasksNotRun(ran, last, (task) => (runFiles.has(task.file) ? collected.has(task.id) : suiteFiles.has(task.file)), dirname(file), dirname(this.settings.recordFile))
+    if (filtered && kept.length) log(`self-harness: a filtered run: ${tasks.length} task(s) ran, ${kept.length} other task(s) keep their trials from ${file}`)
+    return kept
   }
 
   /** In GitHub Actions: the verdict in the step summary and an error annotation on each regressing task's file. */
@@ -218,9 +257,9 @@ export class SelfHarnessReporter implements Reporter {
   private async writeReport(log: (line: string) => void, baseline?: string, verdict?: string): Promise<void> {
     const [{ loadReportData }, { renderHtmlReport }] = await Promise.all([import('../src/report/html/load.js'), import('../src/report/html/render.js')])
     const candidate = this.settings.recordFile
-    const weaknesses = join(dirname(candidate), `${this.settings.harness.name}.weaknesses.json`)
+    const weaknesses = this.settings.paths.weaknessesFile
     const data = await loadReportData({ candidate, baseline, verdict, ...(existsSync(weaknesses) ? { weaknesses } : {}) })
-    const file = join(dirname(candidate), `${this.settings.harness.name}.report.html`)
+    const file = this.settings.paths.reportFile
     // Built from files written redacted; the page's own markup and script are never rewritten.
     await writeFileAtomic(file, renderHtmlReport(data))
     log(`self-harness: HTML report ${file}`)
@@ -246,7 +285,7 @@ export class SelfHarnessReporter implements Reporter {
     const model = this.settings.mine as ResolvedModelOptions
     const client = createModelClient({ ...model, apiKey: model.apiKey || process.env.OPENAI_API_KEY || 'unset' })
     const report = this.settings.redact.value(miningReport(await mineFailures({ failures, totalTasks: record.tasks.length, client, trialsPerTask: record.trials })))
-    const file = join(base, `${this.settings.harness.name}.weaknesses.json`)
+    const file = this.settings.paths.weaknessesFile
     await writeFileAtomic(file, `${JSON.stringify(report, null, 2)}\n`)
     log(renderWeaknesses(report))
     log(pc.dim(`weaknesses written to ${file}`))
@@ -258,7 +297,9 @@ export function createReporterRedactor(apiKey: string | undefined, env: NodeJS.P
   return createRunRedactor(apiKey, env, schemaWords(MiningReportSchema))
 }
 
-/** Absolute record path for a harness under an output directory. */
-export function recordPathFor(outputDir: string, harnessName: string): string {
-  return resolve(outputDir, 'runs', `${harnessName}.json`)
+/** Why a test the run started never finished: its worker process exited (vitest's message, when it gave one). */
+function unfinishedReason(errors: ReadonlyArray<SerializedError>): string {
+  const messages = errors.flatMap((e) => [e.message, (e as { cause?: { message?: unknown } }).cause?.message]).filter((m): m is string => typeof m === 'string')
+  const worker = messages.find((m) => /worker/i.test(m) && !/emitted error/i.test(m)) ?? messages.find((m) => /worker/i.test(m))
+  return `The trial never finished: the worker process running it exited${worker ? ` (${worker.slice(0, 200)})` : ''}.`
 }

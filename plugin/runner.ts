@@ -1,5 +1,5 @@
 import { appendFileSync, mkdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname } from 'node:path'
 import { inject, TestRunner, type RunnerTestCase, type RunnerTask, type RunnerTestSuite, type TestContext } from 'vitest'
 import { runAgent, type AgentRun } from '../src/agent/loop.js'
 import { createCachingClient } from '../src/agent/cache.js'
@@ -8,6 +8,9 @@ import type { HarnessVersion } from '../src/harness/version.js'
 import { createTraceRecorder } from '../src/trace/writer.js'
 import { createWorkspace, type Workspace } from '../src/workspace/workspace.js'
 import { appendJournal } from '../src/record/journal.js'
+import { traceFileFor } from '../src/record/paths.js'
+import { erroredTrial, recordableTrial } from '../src/record/sanitize.js'
+import { traceLine } from '../src/trace/line.js'
 import type { Redactor } from '../src/trace/redact.js'
 import { createRunRedactor } from './secrets.js'
 import type { Agent } from './context.js'
@@ -17,15 +20,15 @@ import './context.js'
 /** State of the trial in progress for one test. */
 interface TrialState {
   index: number
-  workspace: Workspace
+  /** Absent when the trial's setup failed. */
+  workspace: Workspace | undefined
   agent: Agent
   runs: AgentRun[]
   errorsBefore: number
   started: number
+  /** Why the trial could not be set up (no workspace, no trace folder): it ends as `error`. */
+  setupError?: string
 }
-
-/** File-system safe slug of a task id. */
-const slug = (id: string): string => id.replace(/[^\w.-]+/g, '_').slice(0, 180)
 
 /**
  * The vitest runner of self-harness: gives each trial of a test a fresh workspace, an agent under the harness in
@@ -68,7 +71,7 @@ export default class SelfHarnessRunner extends TestRunner {
     }
     Object.defineProperties(ctx, {
       agent: { get: () => trialOf().agent, configurable: true },
-      workspace: { get: () => trialOf().workspace, configurable: true },
+      workspace: { get: () => trialOf().workspace!, configurable: true },
       harness: { get: () => this.harness, configurable: true },
     })
     return ctx
@@ -79,14 +82,19 @@ export default class SelfHarnessRunner extends TestRunner {
     if (test.type !== 'test') return
     const { trials, resume } = this.provided
     this.only ??= this.provided.only ? new Set(this.provided.only) : null
+    // A test skipped here reports as skipped (not as never finished, which is how a test of a dead worker looks).
     if (this.only && !this.only.has(test.fullName)) {
       test.mode = 'skip'
+      test.result = { state: 'skip' }
       return
     }
     const done = (resume[test.fullName] ?? []).filter((trial) => trial.index < trials)
     test.meta.selfHarness = { taskId: test.fullName, harnessId: this.provided.harness.id, requested: trials, trials: [...done] }
     // Finished trials of an interrupted run are kept, not run again.
-    if (done.length >= trials) test.mode = 'skip'
+    if (done.length >= trials) {
+      test.mode = 'skip'
+      test.result = { state: 'skip' }
+    }
     else test.repeats = trials - done.length - 1
   }
 
@@ -98,22 +106,34 @@ export default class SelfHarnessRunner extends TestRunner {
     const used = new Set(meta.trials.map((trial) => trial.index))
     let index = 0
     while (used.has(index)) index++
-    const workspace = await createWorkspace({
-      root: settings.workspaceRoot,
-      exec: { sandbox: settings.sandbox, envAllow: settings.envAllow },
-    })
     const runs: AgentRun[] = []
-    const traceBase = join(settings.traceDir, slug(meta.taskId))
-    mkdirSync(traceBase, { recursive: true })
+    const started = performance.now()
+    const errorsBefore = test.result?.errors?.length ?? 0
+    let workspace: Workspace | undefined
+    try {
+      workspace = await createWorkspace({
+        root: settings.workspaceRoot,
+        exec: { sandbox: settings.sandbox, envAllow: settings.envAllow },
+      })
+      mkdirSync(dirname(traceFileFor(settings.traceDir, meta.taskId, index)), { recursive: true })
+    } catch (error) {
+      // Any throw while setting the trial up (the disk is full, the workspace root is not writable) ends the trial
+      // as `error` with the reason, in onAfterRetryTask; the test body does not run.
+      const setupError = `The trial could not be set up: ${this.redact.text(error instanceof Error ? error.message : String(error))}`
+      await workspace?.dispose().catch(() => {})
+      const agent: Agent = { run: () => Promise.reject(new Error(setupError)) }
+      this.trials.set(test.id, { index, workspace: undefined, agent, runs, errorsBefore, started, setupError })
+      throw error
+    }
+    const ws = workspace
     const agent: Agent = {
       run: async (instruction) => {
-        const suffix = runs.length ? `-${runs.length}` : ''
         const run = await runAgent({
           instruction,
           harness: this.harness,
           client: (this.client ??= this.createClient(settings)),
-          workspace,
-          trace: createTraceRecorder({ path: join(traceBase, `trial-${index}${suffix}.jsonl`), redact: this.redact }),
+          workspace: ws,
+          trace: createTraceRecorder({ path: traceFileFor(settings.traceDir, meta.taskId, index, runs.length), redact: this.redact }),
           taskId: meta.taskId,
           trial: index,
           settings: settings.run,
@@ -123,7 +143,7 @@ export default class SelfHarnessRunner extends TestRunner {
         return { ...run, summary: run.summary && this.redact.text(run.summary), error: run.error && { ...run.error, message: this.redact.text(run.error.message) } }
       },
     }
-    this.trials.set(test.id, { index, workspace, agent, runs, errorsBefore: test.result?.errors?.length ?? 0, started: performance.now() })
+    this.trials.set(test.id, { index, workspace: ws, agent, runs, errorsBefore, started })
   }
 
   /** Closes the trial after each try: decides its outcome and stores it in `task.meta`. */
@@ -137,37 +157,47 @@ export default class SelfHarnessRunner extends TestRunner {
     // The model failing in a way the loop cannot go on from (context exceeded, output refused or cut) fails the trial.
     const modelFailed = infra ? undefined : state.runs.find((run) => run.status === 'failed')
     const sandboxFailed = test.result?.errors?.slice(state.errorsBefore).some((e) => e.name === 'SandboxError')
-    const outcome: TrialMeta['outcome'] = infra || sandboxFailed ? 'error' : failedNow || modelFailed ? 'fail' : 'pass'
+    const outcome: TrialMeta['outcome'] = state.setupError || infra || sandboxFailed ? 'error' : failedNow || modelFailed ? 'fail' : 'pass'
     const last = state.runs.at(-1)
     const newErrors = test.result?.errors?.slice(state.errorsBefore) ?? []
-    const trial: TrialMeta = {
-      index: state.index,
-      outcome,
-      durationMs: Math.round(performance.now() - state.started),
-      tokens: state.runs.reduce((t, r) => ({ prompt: t.prompt + r.tokens.prompt, completion: t.completion + r.tokens.completion }), { prompt: 0, completion: 0 }),
-      turns: state.runs.reduce((n, r) => n + r.turns, 0),
-      toolCalls: state.runs.reduce((n, r) => n + r.toolCalls, 0),
-      ...(last?.tracePath ? { tracePath: last.tracePath } : {}),
-      ...(last ? { status: last.status } : {}),
-      ...((infra ?? modelFailed)?.error ? { reason: this.redact.text((infra ?? modelFailed)!.error!.message).slice(0, 500) } : newErrors[0] ? { reason: this.redact.text(String(newErrors[0].message)).slice(0, 500) } : {}),
-    }
+    const durationMs = Math.round(performance.now() - state.started)
+    const ended = infra ?? modelFailed
+    const trial: TrialMeta = state.setupError
+      ? erroredTrial(state.index, state.setupError, { durationMs })
+      : recordableTrial(
+          {
+            index: state.index,
+            outcome,
+            durationMs,
+            tokens: state.runs.reduce((t, r) => ({ prompt: t.prompt + r.tokens.prompt, completion: t.completion + r.tokens.completion }), { prompt: 0, completion: 0 }),
+            turns: state.runs.reduce((n, r) => n + r.turns, 0),
+            toolCalls: state.runs.reduce((n, r) => n + r.toolCalls, 0),
+            ...(last?.tracePath ? { tracePath: last.tracePath } : {}),
+            ...(last ? { status: last.status } : {}),
+            ...(ended?.error ? { reason: this.redact.text(String(ended.error.message)).slice(0, 500) } : newErrors[0] ? { reason: this.redact.text(String(newErrors[0].message)).slice(0, 500) } : {}),
+          },
+          state.index,
+        )
     meta.trials.push(trial)
     this.redactErrors(test)
-    // The assertion that failed joins the trace, so the miner sees why the trial failed.
-    if (outcome === 'fail' && last?.tracePath && newErrors[0]) {
-      // Redacted before it is cut, so no part of a secret is left at the cut.
-      const event = { t: Math.round(performance.now() - state.started), kind: 'error', source: 'assertion', code: 'ASSERTION', message: this.redact.text(String(newErrors[0].message)).slice(0, 2_000) }
-      appendFileSync(last.tracePath, `${JSON.stringify(this.redact.value(event))}\n`)
+    try {
+      // The assertion that failed joins the trace, so the miner sees why the trial failed.
+      if (trial.outcome === 'fail' && last?.tracePath && newErrors[0]) {
+        // Redacted before it is cut, so no part of a secret is left at the cut.
+        const event = { t: durationMs, kind: 'error', source: 'assertion', code: 'ASSERTION', message: this.redact.text(String(newErrors[0].message)).slice(0, 2_000) }
+        appendFileSync(last.tracePath, `${traceLine(this.redact.value(event)).line}\n`)
+      }
+      // The journal comes first: a kill after this line loses nothing finished.
+      appendJournal(this.provided.journalFile, {
+        schemaVersion: 1,
+        harnessId: this.provided.harness.id,
+        model: this.provided.model.model,
+        taskId: meta.taskId,
+        trial,
+      })
+    } finally {
+      if (state.workspace && (outcome === 'pass' || !this.provided.keepWorkspaces)) await state.workspace.dispose()
     }
-    // The journal comes first: a kill after this line loses nothing finished.
-    appendJournal(this.provided.journalFile, {
-      schemaVersion: 1,
-      harnessId: this.provided.harness.id,
-      model: this.provided.model.model,
-      taskId: meta.taskId,
-      trial,
-    })
-    if (outcome === 'pass' || !this.provided.keepWorkspaces) await state.workspace.dispose()
   }
 
   /** The test's errors reach reporters and blobs redacted: a failing assertion may quote what the endpoint sent. */

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { SelfHarnessError, InternalError } from '../errors.js'
 import type { TaskRunner } from '../evolve/port.js'
+import { latestRecordPathFor } from '../record/paths.js'
 import { readRecord } from '../record/store.js'
 import { launchVitest } from './launch-vitest.js'
 
@@ -43,7 +44,7 @@ export function createVitestTaskRunner(options: VitestTaskRunnerOptions): TaskRu
       }
       const args = ['run', '--reporter=json', `--outputFile=${join(outputDir, 'vitest.json')}`, ...(request.bail ? ['--bail=1'] : []), ...(options.vitestArgs ?? [])]
       const result = await launchVitest({ cwd: options.projectDir, args, env, stdio: 'pipe' })
-      const recordFile = join(outputDir, 'runs', `${name}.json`)
+      const recordFile = latestRecordPathFor(outputDir, name)
       try {
         return { record: await readRecord(recordFile), recordFile }
       } catch (cause) {

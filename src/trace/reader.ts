@@ -14,17 +14,25 @@ export async function readTrace(file: string): Promise<TraceEvent[]> {
   return parseTrace(text, file)
 }
 
-/** Parses JSONL trace text. */
+/**
+ * Parses JSONL trace text. A last line cut short (no newline after it: the run was killed while writing) ends the
+ * trace with an `error` event saying so; a bad line anywhere else is refused.
+ */
 export function parseTrace(text: string, file = '(trace)'): TraceEvent[] {
   const events: TraceEvent[] = []
   const lines = text.split('\n')
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!
-    if (!line) continue
+    if (!line.trim()) continue
     let raw: unknown
     try {
       raw = JSON.parse(line)
     } catch {
+      if (i === lines.length - 1) {
+        const t = events.at(-1)?.t ?? 0
+        events.push({ t, kind: 'error', source: 'harness', code: 'TRACE_TRUNCATED', message: `The trace ends in a line cut short (line ${i + 1}): the run stopped while writing it.` })
+        break
+      }
       throw new ConfigurationError('RECORD_INVALID', `Corrupt trace ${file}: line ${i + 1} is not valid JSON.`, { file })
     }
     const parsed = TraceEventSchema.safeParse(raw)

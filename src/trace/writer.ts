@@ -1,6 +1,7 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs'
 import { dirname } from 'node:path'
 import type { TraceEvent, TraceEventInput } from './events.js'
+import { traceLine } from './line.js'
 import type { Redactor } from './redact.js'
 
 /** Receives a trial's events; passed in, never global. */
@@ -60,11 +61,10 @@ export function createTraceRecorder(options: TraceRecorderOptions = {}): TraceRe
     events,
     path: options.path,
     record(input) {
-      const event = { t: Math.round(performance.now() - started), ...input } as TraceEvent
+      const event = { t: Math.round(performance.now() - started), ...input }
       // Redacting values, not the serialized line: a secret holding `"` or `\` cannot escape it, and numbers and
-      // the format's own words are never rewritten, so the line always parses.
-      const stored = redact ? redact.value(event, PROJECT_FIELDS) : event
-      const line = JSON.stringify(stored)
+      // the format's own words are never rewritten. Then validated: the file never holds a line the reader refuses.
+      const { line, event: stored } = traceLine(redact ? redact.value(event, PROJECT_FIELDS) : event)
       events.push(stored)
       if (stream) {
         batch.push(line + '\n')

@@ -111,7 +111,7 @@ describe('journals', () => {
 
   it('counts entries of another harness as foreign and keeps none of them', async () => {
     const journal = await readJournal(sample('journal.v1.jsonl'), { ...match, harnessId: 'another' })
-    expect(journal).toEqual({ trials: new Map(), truncatedTail: false, foreign: 6 })
+    expect(journal).toEqual({ trials: new Map(), truncatedTail: false, foreign: 6, entries: [] })
   })
 
   it('drops a last line cut short and reports it as truncatedTail', async () => {

@@ -127,9 +127,11 @@ describe('a task suite run under harness versions and gated', () => {
   })
 
   it('refuses to compare records of different task sets (exit 3)', async () => {
-    const run = await selfHarness(['vitest', 'run', '--harness=fixer', '--no-gate', 'tasks/write-note'])
+    // A filtered run merges into the full record before it; in an output folder of its own it holds only what ran.
+    const partial = join(out, 'partial')
+    const run = await execa(process.execPath, [cli, 'vitest', 'run', '--harness=fixer', '--no-gate', 'tasks/write-note'], { cwd: project, env: { ...env, SELF_HARNESS_OUTPUT_DIR: partial }, reject: false, all: true })
     expect(run.exitCode, run.all).toBe(0)
-    const compared = await selfHarness(['compare', join(out, 'baseline.json'), '.self-harness/runs/fixer.json'])
+    const compared = await selfHarness(['compare', join(out, 'baseline.json'), join(partial, 'runs', 'fixer.json')])
     expect(compared.exitCode).toBe(3)
     expect(compared.all).toMatch(/task set/i)
   })

@@ -11,7 +11,7 @@ import { readRecord } from '../../src/record/store.js'
 const project = resolve(import.meta.dirname, '../fixtures/gate-project')
 const cli = resolve(import.meta.dirname, '../../dist/src/cli/bin.js')
 const out = join(project, '.self-harness-kill')
-const journal = join(out, 'runs', 'baseline.journal.jsonl')
+const journal = join(out, 'runs', 'baseline@sim-oracle.journal.jsonl')
 let sim: SimServer
 
 beforeAll(async () => {

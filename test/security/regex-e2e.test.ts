@@ -1,4 +1,4 @@
-import { readdir, readFile, rm } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { execa } from 'execa'
 import { afterAll, beforeAll, expect, it } from 'vitest'
@@ -47,9 +47,7 @@ it('matches a catastrophic-backtracking pattern against a long command in linear
   expect(endpoint.failures).toEqual([])
   const record = await readRecord(join(out, 'runs', 'backtrack.json'))
   expect(record.tasks[0]!.trials.map((t) => t.outcome)).toEqual(['pass'])
-  const dir = join(out, 'traces', 'backtrack')
-  const [traceDir] = await readdir(dir)
-  const events = await readTrace(join(dir, traceDir!, 'trial-0.jsonl'))
+  const events = await readTrace(resolve(out, 'runs', record.tasks[0]!.trials[0]!.tracePath!))
   // Matched, not skipped: the step ran once, for `echo aaaa`, and not for the long command.
   const steps = events.filter((e) => e.kind === 'harness-step' && e.step === 'before')
   expect(steps).toHaveLength(1)

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { readdir, readFile, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { execa } from 'execa'
@@ -63,7 +63,7 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 it('keeps an option key, encoded or not, out of the record, journal, traces, cache, report, blob and terminal; odd secrets break nothing', async () => {
-  const journal = join(out, 'runs', 'baseline.journal.jsonl')
+  const runsDir = join(out, 'runs')
   const blob = join(out, 'blob', 'blob.json')
   const child = execa(
     process.execPath,
@@ -89,7 +89,9 @@ it('keeps an option key, encoded or not, out of the record, journal, traces, cac
   // The journal lives only while the run does: keep every version of it seen.
   const journalSeen = new Set<string>()
   const watch = setInterval(() => {
-    if (existsSync(journal)) journalSeen.add(readFileSync(journal, 'utf8'))
+    // Records and journals are keyed by harness and model (`runs/<harness>@<model>.journal.jsonl`).
+    if (!existsSync(runsDir)) return
+    for (const name of readdirSync(runsDir)) if (name.endsWith('.journal.jsonl')) journalSeen.add(readFileSync(join(runsDir, name), 'utf8'))
   }, 5)
   const run = await child.finally(() => clearInterval(watch))
 

@@ -4,6 +4,8 @@ import { NotComparableError } from '../../errors.js'
 import { ConfigurationError } from '../../errors.js'
 import { compareRuns } from '../../gate/compare.js'
 import { baselineHistoryPathFor, foldBaselineHistory, historyMatches, readBaselineHistory, writeBaselineHistory } from '../../record/baseline-history.js'
+import { dirname, resolve } from 'node:path'
+import { rebaseRecord } from '../../record/merge.js'
 import { readRecord, writeRecord } from '../../record/store.js'
 import { renderVerdict } from '../../report/terminal.js'
 import { stringFlag, type ParsedArgs } from '../args.js'
@@ -45,7 +47,8 @@ export async function acceptCommand(args: ParsedArgs, out: (text: string) => voi
       }
     }
   }
-  await writeRecord(to, record)
+  // Trace paths are relative to a record's folder: the copy's point at the same traces from its own folder.
+  await writeRecord(to, rebaseRecord(record, dirname(resolve(file)), dirname(resolve(to))))
   const next = foldBaselineHistory(history, record)
   await writeBaselineHistory(historyFile, next)
   const passed = record.tasks.filter((task) => task.trials.some((trial) => trial.outcome === 'pass')).length

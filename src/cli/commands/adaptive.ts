@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import pc from 'picocolors'
 import { compareRuns, planExtraTrials, resolveGatePolicy, VerdictSchema, type GatePolicy, type Verdict } from '../../gate/index.js'
 import { baselineHistoryPathFor, foldBaselineHistory, historyHolds, historyMatches, readBaselineHistory, type BaselineHistory } from '../../record/baseline-history.js'
 import type { RunRecord } from '../../record/schema.js'
+import { outputDirOf, recordPathFor } from '../../record/paths.js'
 import { readRecord, writeFileAtomic } from '../../record/store.js'
 import { renderVerdict } from '../../report/terminal.js'
 import { launchVitest } from '../launch-vitest.js'
@@ -52,7 +53,7 @@ export async function adaptiveRounds(input: AdaptiveInput): Promise<number> {
   let history: BaselineHistory | undefined = await readBaselineHistory(baselineHistoryPathFor(status.baselineFile))
   if (!historyMatches(history, committed)) history = undefined
   let baselineFile = status.baselineFile
-  const extendedBaselineDir = join(dirname(dirname(status.recordFile)), 'adaptive-baseline')
+  const extendedBaselineDir = join(outputDirOf(status.recordFile), 'adaptive-baseline')
   let spent = 0
   const spentBy = { candidate: 0, baseline: 0 }
   let look = verdict.look ?? 1
@@ -77,19 +78,19 @@ export async function adaptiveRounds(input: AdaptiveInput): Promise<number> {
           env: { ...env, SELF_HARNESS: record.harness.name, SELF_HARNESS_OUTPUT_DIR: outputDir, SELF_HARNESS_ONLY: only, SELF_HARNESS_TRIALS: String(trials), SELF_HARNESS_EXTEND: from, SELF_HARNESS_GATE: '0' },
           stdio: 'pipe',
         })
-        from = join(outputDir, 'runs', `${record.harness.name}.json`)
+        from = recordPathFor(outputDir, record.harness.name, record.model)
       }
-      return readRecord(join(outputDir, 'runs', `${record.harness.name}.json`))
+      return readRecord(recordPathFor(outputDir, record.harness.name, record.model))
     }
     if (plan.candidate.length) {
       const before = totalTrials(candidate)
-      candidate = await extend('candidate', plan.candidate, candidate, status.recordFile, dirname(dirname(status.recordFile)))
+      candidate = await extend('candidate', plan.candidate, candidate, status.recordFile, outputDirOf(status.recordFile))
       spentBy.candidate += totalTrials(candidate) - before
     }
     if (plan.baseline.length) {
       const before = baseline
       baseline = await extend('baseline', plan.baseline, baseline, baselineFile, extendedBaselineDir)
-      baselineFile = join(extendedBaselineDir, 'runs', `${baseline.harness.name}.json`)
+      baselineFile = recordPathFor(extendedBaselineDir, baseline.harness.name, baseline.model)
       spentBy.baseline += totalTrials(baseline) - totalTrials(before)
       // With a history, the new baseline trials join a working copy of it; the committed record stays the baseline.
       if (history) history = foldBaselineHistory(historyHolds(history, committed) ? history : foldBaselineHistory(history, committed), newTrials(before, baseline))

@@ -4,6 +4,7 @@ import { ConfigurationError } from '../../errors.js'
 import { calibrate, type Calibration } from '../../gate/index.js'
 import { resolveGatePolicy } from '../../gate/policy.js'
 import { readFlakeHistory, tooFlakyToBlock, updateFlakeHistory, writeFlakeHistory } from '../../record/flake-history.js'
+import { latestRecordPathFor } from '../../record/paths.js'
 import { readRecord, writeFileAtomic } from '../../record/store.js'
 import { stringFlag, type ParsedArgs } from '../args.js'
 import { launchVitest } from '../launch-vitest.js'
@@ -33,7 +34,7 @@ export async function calibrateCommand(args: ParsedArgs, cwd: string, out: (text
     process.stderr.write(pc.dim(`self-harness calibrate: run ${i + 1} of ${runs} of ${harness}, ${trials} trial(s) per task\n`))
     const env = { SELF_HARNESS: harness, SELF_HARNESS_TRIALS: String(trials), SELF_HARNESS_OUTPUT_DIR: dir, SELF_HARNESS_GATE: '0', SELF_HARNESS_FRESH: '1' }
     const result = await launchVitest({ cwd, args: ['run', '--reporter=json', `--outputFile=${join(dir, 'vitest.json')}`, ...args.rest], env, stdio: 'pipe' })
-    const recordFile = join(dir, 'runs', `${harness}.json`)
+    const recordFile = latestRecordPathFor(dir, harness)
     const record = await readRecord(recordFile).catch((cause) => {
       throw new ConfigurationError('CONFIG_INVALID', `Calibration run ${i + 1} wrote no record (vitest exit ${result.exitCode}):\n${result.stderr.trim().split('\n').slice(-10).join('\n')}`, { cause })
     })

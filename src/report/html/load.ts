@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { dirname, resolve } from 'node:path'
+import { dirname, isAbsolute, relative, resolve } from 'node:path'
 import type { z } from 'zod'
 import { ConfigurationError, NotComparableError } from '../../errors.js'
 import { VerdictSchema } from '../../gate/verdict.js'
@@ -77,10 +77,28 @@ export async function loadReportData(raw: LoadReportOptions): Promise<ReportData
   data.traceTrials = options.traceTrials ?? (trials <= ALL_TRACES_UP_TO ? 'all' : 'failed-and-flipped')
   const wanted = tracesWanted(data, options.candidate, options.baseline)
   const slices = await mapLimit(wanted, READ_CONCURRENCY, (want) => sliceOf(want.file, options.maxTraceEvents))
-  wanted.forEach((want, i) => (data.traces[want.key] = slices[i]!))
-  const unreadable = slices.filter((s) => s.error).length
-  if (unreadable) notes.push(`${unreadable} trace(s) could not be read; their trials show why.`)
+  wanted.forEach((want, i) => (data.traces[want.key] = slices[i]!.slice))
+  const note = unreadableNote(wanted, slices)
+  if (note) notes.push(note)
   return data
+}
+
+/** One line naming the traces that could not be read: those not found (moved, deleted, never copied) and those damaged. */
+function unreadableNote(wanted: ReadonlyArray<{ label: string; file: string }>, slices: ReadonlyArray<{ slice: TraceSlice; missing: boolean }>): string | undefined {
+  const shown = (file: string) => {
+    const rel = relative(process.cwd(), file)
+    return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file
+  }
+  const list = (missing: boolean) => {
+    const items = wanted.filter((_, i) => slices[i]!.slice.error && slices[i]!.missing === missing).map((w) => `${w.label} (${shown(w.file)})`)
+    return { count: items.length, text: items.slice(0, 3).join(', ') + (items.length > 3 ? `, and ${items.length - 3} more` : '') }
+  }
+  const notFound = list(true)
+  const damaged = list(false)
+  const total = notFound.count + damaged.count
+  if (!total) return undefined
+  const parts = [notFound.count ? `${notFound.count} not found: ${notFound.text}` : '', damaged.count ? `${damaged.count} damaged: ${damaged.text}` : ''].filter(Boolean)
+  return `${total} trace(s) could not be read; ${parts.join('; ')}. Their trials show without steps.`
 }
 
 async function recordAt(file: string): Promise<RunRecord> {
@@ -118,14 +136,16 @@ function parseJsonFile<S extends z.ZodType>(file: string, text: string, schema: 
 }
 
 /** The traces to read: every trial, or the candidate's failed and errored trials and both sides of flipped tasks. */
-function tracesWanted(data: ReportData, candidateFile: string, baselineFile: string | undefined): Array<{ key: string; file: string }> {
+function tracesWanted(data: ReportData, candidateFile: string, baselineFile: string | undefined): Array<{ key: string; file: string; label: string }> {
   const passes = (task: TaskRecord | undefined) => !!task?.trials.some((t) => t.outcome === 'pass')
   const baselineTasks = new Map((data.baseline?.tasks ?? []).map((t) => [t.id, t]))
   const flippedByVerdict = new Set([...(data.verdict?.regressions ?? []), ...(data.verdict?.fixes ?? [])])
-  const wanted: Array<{ key: string; file: string }> = []
+  const wanted: Array<{ key: string; file: string; label: string }> = []
   const add = (side: Side, recordFile: string, task: TaskRecord, keep: (outcome: string) => boolean) => {
     for (const trial of task.trials) {
-      if (trial.tracePath && keep(trial.outcome)) wanted.push({ key: traceKey(side, task.id, trial.index), file: resolve(dirname(resolve(recordFile)), trial.tracePath) })
+      if (trial.tracePath && keep(trial.outcome)) {
+        wanted.push({ key: traceKey(side, task.id, trial.index), file: resolve(dirname(resolve(recordFile)), trial.tracePath), label: `${side} ${task.id} trial ${trial.index}` })
+      }
     }
   }
   const all = data.traceTrials === 'all'
@@ -138,15 +158,15 @@ function tracesWanted(data: ReportData, candidateFile: string, baselineFile: str
   return wanted
 }
 
-/** Reads one trace, keeping its start and its end when it is longer than `max` events. */
-async function sliceOf(file: string, max: number): Promise<TraceSlice> {
+/** Reads one trace, keeping its start and its end when it is longer than `max` events; `missing` when there is no such file. */
+async function sliceOf(file: string, max: number): Promise<{ slice: TraceSlice; missing: boolean }> {
   let events: TraceEvent[]
   try {
     events = await readTrace(file)
   } catch (error) {
-    return { events: [], total: 0, error: (error as Error).message }
+    return { slice: { events: [], total: 0, error: (error as Error).message }, missing: (error as { cause?: NodeJS.ErrnoException }).cause?.code === 'ENOENT' }
   }
-  return capTrace(events, max)
+  return { slice: capTrace(events, max), missing: false }
 }
 
 /** Keeps the first and last events of a trace, `max` in all, and says where the rest was left out. */
