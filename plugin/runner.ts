@@ -16,7 +16,10 @@ import './context.js'
 /** State of the trial in progress for one test. */
 interface TrialState {
   index: number
-  workspace: Workspace
+  /** Undefined when the workspace could not be made (the trial is then an `error`). */
+  workspace: Workspace | undefined
+  /** The workspace could not be made: the trial is an `error` whatever else happens. */
+  setupFailed?: boolean
   agent: Agent
   runs: AgentRun[]
   errorsBefore: number
@@ -92,10 +95,17 @@ export default class SelfHarnessRunner extends TestRunner {
     const used = new Set(meta.trials.map((trial) => trial.index))
     let index = 0
     while (used.has(index)) index++
-    const workspace = await createWorkspace({
-      root: settings.workspaceRoot,
-      exec: { sandbox: settings.sandbox, envAllow: settings.envAllow },
-    })
+    let workspace: Workspace
+    try {
+      workspace = await createWorkspace({
+        root: settings.workspaceRoot,
+        exec: { sandbox: settings.sandbox, envAllow: settings.envAllow },
+      })
+    } catch (error) {
+      // The trial is still recorded (as `error`, with the reason): a dropped trial would change the task set.
+      this.trials.set(test.id, { index, workspace: undefined, setupFailed: true, agent: { run: () => Promise.reject(error) }, runs: [], errorsBefore: test.result?.errors?.length ?? 0, started: performance.now() })
+      throw error
+    }
     const runs: AgentRun[] = []
     const traceBase = join(settings.traceDir, slug(meta.taskId))
     mkdirSync(traceBase, { recursive: true })
@@ -126,8 +136,8 @@ export default class SelfHarnessRunner extends TestRunner {
     const meta = test.meta.selfHarness!
     const failedNow = (test.result?.errors?.length ?? 0) > state.errorsBefore
     const infra = state.runs.find((run) => run.status === 'timeout' || run.status === 'error')
-    const sandboxFailed = test.result?.errors?.slice(state.errorsBefore).some((e) => e.name === 'SandboxError')
-    const outcome: TrialMeta['outcome'] = infra || sandboxFailed ? 'error' : failedNow ? 'fail' : 'pass'
+    const sandboxFailed = test.result?.errors?.slice(state.errorsBefore).some((e) => e.name === 'SandboxError' || e.name === 'WorkspaceError')
+    const outcome: TrialMeta['outcome'] = infra || sandboxFailed || state.setupFailed ? 'error' : failedNow ? 'fail' : 'pass'
     const last = state.runs.at(-1)
     const newErrors = test.result?.errors?.slice(state.errorsBefore) ?? []
     const trial: TrialMeta = {
@@ -155,6 +165,6 @@ export default class SelfHarnessRunner extends TestRunner {
       taskId: meta.taskId,
       trial,
     })
-    if (outcome === 'pass' || !this.provided.keepWorkspaces) await state.workspace.dispose()
+    if (outcome === 'pass' || !this.provided.keepWorkspaces) await state.workspace?.dispose()
   }
 }

@@ -1,4 +1,4 @@
-import { ModelError, SelfHarnessError } from '../errors.js'
+import { ModelError, SandboxError, SelfHarnessError } from '../errors.js'
 import type { HarnessVersion } from '../harness/version.js'
 import type { TraceEvent, Tokens } from '../trace/events.js'
 import type { TraceRecorder } from '../trace/writer.js'
@@ -133,7 +133,7 @@ export async function runAgent(input: RunAgentInput): Promise<AgentRun> {
         message: cause instanceof Error ? cause.message : String(cause),
       }
     }
-    trace.record({ kind: 'error', source: status === 'timeout' ? 'harness' : error.code === 'SANDBOX_FAILED' ? 'sandbox' : 'model', code: error.code, message: error.message })
+    trace.record({ kind: 'error', source: status === 'timeout' ? 'harness' : cause instanceof SandboxError ? 'sandbox' : 'model', code: error.code, message: error.message })
   } finally {
     clearTimeout(timer)
   }
