@@ -8,6 +8,7 @@ import { ConfigurationError, SelfHarnessError } from '../src/errors.js'
 import { loadHarness } from '../src/harness/version.js'
 import { resolveGatePolicy } from '../src/gate/policy.js'
 import { validateSandboxMode } from '../src/workspace/sandbox.js'
+import { checkSandboxPolicy } from '../src/workspace/fallback-policy.js'
 import { dropTruncatedTail, journalPathFor, readJournal, removeJournal } from '../src/record/journal.js'
 import { selectRun, type SelfHarnessOptions } from './options.js'
 import { PROVIDE_KEY, type ProvidedSettings, type TrialMeta } from './provided.js'
@@ -33,6 +34,7 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
         const model = resolveModelOptions(options.model)
         const sandbox = selection.sandbox
         validateSandboxMode(sandbox)
+        await checkSandboxPolicy(sandbox) // a fallback that would expose the runner's secrets stops the run here
         const outputDir = resolve(root, selection.outputDir)
         const recordFile = recordPathFor(outputDir, harness.name)
         const journalFile = journalPathFor(recordFile)

@@ -69,8 +69,9 @@ export async function callTool(
       }
       case 'read_file': {
         const read = await workspace.readLimited(requireString(args, 'path'))
-        const note = read.truncated ? `\n[the file is longer: only its first ${read.bytes} bytes were read]` : ''
-        return { output: read.content + note, ok: true }
+        // The note leads: the loop keeps the head of a long tool result.
+        const note = read.truncated ? `[the file is longer than the read limit: only its first ${read.bytes} bytes follow]\n` : ''
+        return { output: note + read.content, ok: true }
       }
       case 'write_file': {
         const path = requireString(args, 'path')

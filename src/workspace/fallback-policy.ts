@@ -1,6 +1,7 @@
 import { ConfigurationError } from '../errors.js'
 import { secretValuesFromEnv } from '../trace/redact.js'
-import type { SandboxMode } from './sandbox.js'
+import { defaultRunAs, isOtherUser } from './run-as.js'
+import { resolveSandbox, type SandboxMode, type SandboxResolution } from './sandbox.js'
 
 /** What decides whether commands may run without bubblewrap. */
 export interface FallbackFacts {
@@ -42,4 +43,12 @@ export function secretNamesInEnv(env: NodeJS.ProcessEnv = process.env): string[]
 export function assertFallbackAllowed(facts: Omit<FallbackFacts, 'secretNames'>, env: NodeJS.ProcessEnv = process.env): void {
   const reason = fallbackRefusal({ ...facts, secretNames: secretNamesInEnv(env) })
   if (reason) throw new ConfigurationError('CONFIG_INVALID', reason, { field: 'sandbox' })
+}
+
+/** Resolves `mode` as a run's workspaces will, and refuses up front a fallback {@link fallbackRefusal} refuses. */
+export async function checkSandboxPolicy(mode: SandboxMode, env: NodeJS.ProcessEnv = process.env): Promise<SandboxResolution> {
+  const runAs = defaultRunAs()
+  const resolved = await resolveSandbox(mode, { runAs })
+  assertFallbackAllowed({ requested: mode, resolved: resolved.mode, otherUser: isOtherUser(runAs) }, env)
+  return resolved
 }
