@@ -57,6 +57,7 @@ export function lexicalPath(root: string, file: string): string {
 export async function readBeneath(root: string, file: string, maxBytes: number): Promise<ReadResult> {
   const found = await walk(root, file, { create: undefined })
   try {
+    if (found.name === '') throw notRegular(file, undefined, 'directory')
     if (!found.info) throw missingError(file)
     if (!found.info.isFile()) throw notRegular(file, found.info)
     const handle = await openFinal(found, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)

@@ -108,7 +108,7 @@ describe('fallback without bubblewrap (sandbox: none): what it confines', () => 
       expect(result.stdout).toBe('{')
     })
 
-    it.skipIf(isRoot)('cannot stop a process that leaves the group with setsid from outliving the command (as an ordinary user; as root see below)', async () => {
+    it.skipIf(isRoot)('cannot stop a process that leaves the group with setsid from outliving the command (needs a non-root runner; as root see above)', async () => {
       const t = token()
       // The escapee keeps stdout open: the command still returns, shortly after its shell ends.
       const result = await ws.exec(`setsid bash -c 'sleep 300; : ${t}' & sleep 0.3; echo back`)

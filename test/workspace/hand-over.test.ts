@@ -37,7 +37,7 @@ describe('ownsAnything', () => {
   })
 })
 
-describe.skipIf(!isRoot).each(['auto', 'none'] as const)('hand-over to the command user as root (sandbox: %s)', (sandbox) => {
+describe.skipIf(!isRoot).each(['auto', 'none'] as const)('hand-over to the command user as root (sandbox: %s) (needs root)', (sandbox) => {
   it('gives a file written through the workspace to the command user at once', async () => {
     const ws = await createWorkspace({ exec: { sandbox } })
     try {

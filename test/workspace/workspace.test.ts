@@ -66,7 +66,7 @@ describe('workspace setup', () => {
     await expect(createWorkspace({ root: 'relative' })).rejects.toThrow('Expected `root` to be an absolute path')
   })
 
-  it.skipIf(!isRoot)('as root, refuses a root directory the command user cannot reach', async () => {
+  it.skipIf(!isRoot)('as root, refuses a root directory the command user cannot reach (needs root)', async () => {
     const hidden = await mkdtemp(join(tmpdir(), 'hidden-')) // mode 0700, owned by root
     try {
       await expect(createWorkspace({ root: join(hidden, 'trials'), exec: { sandbox: 'none' } })).rejects.toThrow(
