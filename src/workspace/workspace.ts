@@ -8,7 +8,7 @@ import { assertFallbackAllowed } from './fallback-policy.js'
 import { resolveFileOptions, type FileOptions } from './file-options.js'
 import { assertReachable, defaultRunAs, handOver, isOtherUser, ownsAnything, selfUser, type RunAs } from './run-as.js'
 import { resolveSandbox, type SandboxResolution } from './sandbox.js'
-import { acquireTrialUser, killUser } from './trial-user.js'
+import { acquireTrialUser } from './trial-user.js'
 
 export type { ReadResult } from './beneath.js'
 export type { FileOptions } from './file-options.js'
@@ -124,10 +124,7 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
     async exec(command, opts) {
       if (pending !== 'none') await giveAway()
       const env = { ...options.exec?.env, ...opts?.env }
-      const result = await execCommand(command, { ...defaults, ...opts, env, cwd: path, home, tmpDir: tmp })
-      // With a user of the trial's own, nothing of a command outlives it (not even what left the process group).
-      if (trialUser) await killUser(runAs)
-      return result
+      return execCommand(command, { ...defaults, ...opts, env, cwd: path, home, tmpDir: tmp })
     },
     async read(file) {
       const result = await readBeneath(path, file, files.maxReadBytes)

@@ -85,10 +85,13 @@ describe('fallback without bubblewrap (sandbox: none): what it confines', () => 
     expect(result.stdout.trim()).toBe(String(process.getuid?.()))
   })
 
-  it.skipIf(!isRoot)('as root, ends a process that left the group with setsid when the command ends (needs root)', async () => {
+  it.skipIf(!isRoot)('as root, ends a process that left the group with setsid when the workspace goes (needs root)', async () => {
     const t = token()
-    const result = await ws.exec(`setsid bash -c 'sleep 300; : ${t}' & sleep 0.3; echo back`)
+    const own = await createWorkspace({ exec: { sandbox: 'none' } })
+    const result = await own.exec(`setsid bash -c 'sleep 300; : ${t}' & sleep 0.3; echo back`)
     expect(result).toMatchObject({ exitCode: 0, stdout: 'back\n' })
+    expect(processesWith(t)).toHaveLength(1) // it outlived the command, as an escapee does
+    await own.dispose()
     expect(await survivors(t)).toEqual([])
   })
 
@@ -108,7 +111,7 @@ describe('fallback without bubblewrap (sandbox: none): what it confines', () => 
       expect(result.stdout).toBe('{')
     })
 
-    it.skipIf(isRoot)('cannot stop a process that leaves the group with setsid from outliving the command (needs a non-root runner; as root see above)', async () => {
+    it.skipIf(isRoot)('cannot stop a process that leaves the group with setsid from outliving the command (needs a non-root runner; as root it ends with the workspace)', async () => {
       const t = token()
       // The escapee keeps stdout open: the command still returns, shortly after its shell ends.
       const result = await ws.exec(`setsid bash -c 'sleep 300; : ${t}' & sleep 0.3; echo back`)
