@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto'
-import { lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs'
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SandboxError } from '../errors.js'
@@ -29,6 +29,10 @@ export async function acquireTrialUser(): Promise<TrialUser | undefined> {
   if (!range) return undefined
   const dir = leaseDir()
   const holder = `${process.pid}:${startTime(process.pid)}`
+  if (!swept) {
+    swept = true
+    sweep(dir, holder)
+  }
   for (let attempt = 0; attempt < 64; attempt++) {
     const uid = range.from + randomInt(range.count)
     const lease = join(dir, String(uid))
@@ -70,6 +74,22 @@ export async function killUser(runAs: RunAs): Promise<void> {
 
 const held = new Set<string>()
 let hooked = false
+let swept = false
+
+/** Takes back the leases of processes that are gone (killed before they could give them back), once per process. */
+function sweep(dir: string, holder: string): void {
+  let names: string[] = []
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue
+    const lease = join(dir, name)
+    if (claim(lease, holder)) removeLease(lease, holder)
+  }
+}
 
 function hookExit(): void {
   if (hooked) return

@@ -83,6 +83,9 @@ describe.each(['auto', 'none'] as const)('file operations beneath the workspace 
     await expect(ws.read('missing.txt')).rejects.toThrow('no such file in the workspace')
     await expect(ws.read('new/dir/f.txt/x')).rejects.toThrow('not a directory')
     await expect(ws.read('a\0b')).rejects.toBeInstanceOf(ConfigurationError)
+    await ws.exec('ln -s loop-b loop-a && ln -s loop-a loop-b')
+    await expect(ws.read('loop-a')).rejects.toThrow('too many symbolic links')
+    await expect(ws.write('loop-a', 'x')).rejects.toThrow('too many symbolic links')
     await expect(ws.write('x', 'y'.repeat(17 * 1024 * 1024))).rejects.toThrow('over the write limit')
   })
 
