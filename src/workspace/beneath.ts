@@ -53,8 +53,9 @@ export function lexicalPath(root: string, file: string): string {
  * Reads `file` beneath `root` without following any link out of it: the path is walked one component at a time,
  * each directory opened with O_NOFOLLOW through the one before it (`/proc/self/fd/N/name`), links inside resolved
  * by hand; only a regular file is opened (O_NONBLOCK, so a FIFO swapped in cannot block), and at most `maxBytes`.
+ * With `owner` (the command user, when it is not the runner), a hard-linked file of another owner is outside.
  */
-export async function readBeneath(root: string, file: string, maxBytes: number): Promise<ReadResult> {
+export async function readBeneath(root: string, file: string, maxBytes: number, owner?: RunAs): Promise<ReadResult> {
   const found = await walk(root, file, { create: undefined })
   try {
     if (found.name === '') throw notRegular(file, undefined, 'directory')
@@ -64,6 +65,9 @@ export async function readBeneath(root: string, file: string, maxBytes: number):
     try {
       const info = await handle.stat()
       if (!info.isFile()) throw notRegular(file, info)
+      // A second name for a file the command user does not own: a hard link it made to a host file (possible
+      // where fs.protected_hardlinks is off). Only a runner of another user than the commands can be led so.
+      if (owner && info.nlink > 1 && info.uid !== owner.uid) throw outsideError(file)
       await assertStillBeneath(root, handle, file)
       return await readHead(handle, maxBytes)
     } finally {

@@ -127,7 +127,7 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
       return execCommand(command, { ...defaults, ...opts, env, cwd: path, home, tmpDir: tmp })
     },
     async read(file) {
-      const result = await readBeneath(path, file, files.maxReadBytes)
+      const result = await readBeneath(path, file, files.maxReadBytes, owner)
       if (result.truncated) {
         throw new ConfigurationError(
           'USAGE',
@@ -137,7 +137,7 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
       }
       return result.content
     },
-    readLimited: (file, maxBytes = files.maxReadBytes) => readBeneath(path, file, maxBytes),
+    readLimited: (file, maxBytes = files.maxReadBytes) => readBeneath(path, file, maxBytes, owner),
     async write(file, content) {
       if (typeof content !== 'string') {
         throw new ConfigurationError('USAGE', `Expected the content of \`${file}\` to be a string, got ${typeof content}.`, { field: 'content' })

@@ -76,6 +76,21 @@ describe.each(['auto', 'none'] as const)('file operations beneath the workspace 
     expect(readdirSync(ws.path).filter((name) => name.endsWith('.tmp'))).toEqual([])
   })
 
+  it.skipIf(!isRoot)('refuses to read a hard link to a file the command user does not own (needs root)', async () => {
+    // As a link a command could make where fs.protected_hardlinks is off; made by the runner here.
+    const { link } = await import('node:fs/promises')
+    const hostFile = join(ws.path, '..', 'host-secret.txt')
+    await writeFile(hostFile, 'host secret\n')
+    try {
+      await link(hostFile, join(ws.path, 'hard.txt'))
+      await expect(ws.read('hard.txt')).rejects.toThrow(outside('hard.txt'))
+      await ws.exec('echo mine > own.txt && ln own.txt own-hard.txt')
+      expect(await ws.read('own-hard.txt')).toBe('mine\n') // the command user's own: fine
+    } finally {
+      await rm(hostFile, { force: true })
+    }
+  })
+
   it('makes missing parent directories for the command user, and reports path problems as ConfigurationErrors', async () => {
     await ws.write('new/dir/f.txt', 'x')
     expect(statSync(join(ws.path, 'new/dir')).uid).toBe(ws.runAs.uid)
