@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process'
 import { randomInt } from 'node:crypto'
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs'
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, unlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { SandboxError } from '../errors.js'
 import { launch } from './launch.js'
 import type { RunAs } from './run-as.js'
@@ -31,16 +32,19 @@ export async function acquireTrialUser(): Promise<TrialUser | undefined> {
   const holder = `${process.pid}:${startTime(process.pid)}`
   if (!swept) {
     swept = true
-    sweep(dir, holder)
+    await sweep(dir, holder)
   }
   for (let attempt = 0; attempt < 64; attempt++) {
     const uid = range.from + randomInt(range.count)
     const lease = join(dir, String(uid))
-    if (!claim(lease, holder)) continue
+    const claimed = claim(lease, holder)
+    if (!claimed) continue
     const runAs = { uid, gid: uid }
     held.add(lease)
     hookExit()
-    await killUser(runAs) // a process left by an earlier holder that died must not see this trial
+    // A uid without a lease runs nothing (every holder kills before it lets go); one taken back from a holder
+    // that died may: what it left must not see this trial.
+    if (claimed === 'reclaimed') await killUser(runAs)
     let released = false
     return {
       runAs,
@@ -77,7 +81,7 @@ let hooked = false
 let swept = false
 
 /** Takes back the leases of processes that are gone (killed before they could give them back), once per process. */
-function sweep(dir: string, holder: string): void {
+async function sweep(dir: string, holder: string): Promise<void> {
   let names: string[] = []
   try {
     names = readdirSync(dir)
@@ -87,7 +91,9 @@ function sweep(dir: string, holder: string): void {
   for (const name of names) {
     if (!/^\d+$/.test(name)) continue
     const lease = join(dir, name)
-    if (claim(lease, holder)) removeLease(lease, holder)
+    if (claim(lease, holder) !== 'reclaimed') continue
+    await killUser({ uid: Number(name), gid: Number(name) })
+    removeLease(lease, holder)
   }
 }
 
@@ -95,27 +101,35 @@ function hookExit(): void {
   if (hooked) return
   hooked = true
   process.once('exit', () => {
-    for (const lease of held) removeLease(lease, `${process.pid}:${startTime(process.pid)}`)
+    const holder = `${process.pid}:${startTime(process.pid)}`
+    for (const lease of held) {
+      const uid = Number(basename(lease))
+      spawnSync('bash', ['-c', 'kill -9 -1 2>/dev/null; exit 0'], { uid, gid: uid, cwd: '/', env: { PATH: '/usr/bin:/bin' }, stdio: 'ignore', timeout: 5_000 })
+      removeLease(lease, holder)
+    }
   })
 }
 
-/** Takes `lease` for `holder`, taking it back first when its holder is gone. */
-function claim(lease: string, holder: string): boolean {
-  if (link(holder, lease)) return true
+/** Takes `lease` for `holder` (`fresh`), or takes it back when its holder is gone (`reclaimed`). */
+function claim(lease: string, holder: string): 'fresh' | 'reclaimed' | undefined {
+  if (link(holder, lease)) return 'fresh'
   const stale = readLease(lease)
-  if (stale === undefined || isAlive(stale)) return false
+  if (stale === undefined || isAlive(stale)) return undefined
   // Only the process that makes the marker may take the stale lease back; a crash between leaves the uid unused.
   const marker = `${lease}.reclaim`
-  if (!link(holder, marker)) return false
+  if (!link(holder, marker)) return undefined
   try {
-    if (readLease(lease) !== stale) return false
-    unlinkSync(lease)
+    if (readLease(lease) !== stale) return undefined
+    // Replaced in one step (rename over the stale link): the uid is never without a lease in between.
+    const mine = `${lease}.${process.pid}.new`
+    symlinkSync(holder, mine)
+    renameSync(mine, lease)
+    return 'reclaimed'
   } catch {
-    return false
+    return undefined
   } finally {
     removeLease(marker, holder)
   }
-  return link(holder, lease)
 }
 
 function link(target: string, path: string): boolean {
