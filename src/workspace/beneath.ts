@@ -112,7 +112,7 @@ export async function writeBeneath(root: string, file: string, content: Buffer, 
     if (found.info && !found.info.isFile()) throw notRegular(file, found.info)
     const dir = found.dirs.at(-1)!
     const mode = found.info ? found.info.mode & 0o777 : 0o644
-    temp = `.${found.name.slice(0, 200)}.${randomBytes(6).toString('hex')}.tmp`
+    temp = `.self-harness-${randomBytes(8).toString('hex')}.tmp` // short: any name the target has still fits
     const handle = await open(`${fdPath(dir)}/${temp}`, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
     try {
       await handle.writeFile(content)
