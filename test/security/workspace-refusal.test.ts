@@ -53,6 +53,13 @@ describe.skipIf(!isRoot)('the fallback as a runner that is not root (needs root,
     expect(run.all).toContain('holds secrets (OPENAI_API_KEY)')
     expect(run.all).toContain('set `sandbox: none` to accept this')
     expect(run.all).not.toContain(KEY)
+    expect(run.all).toContain('self-harness: WARNING: no sandbox') // the fallback's warning reaches the console
+  })
+
+  it('stops at startup under `bwrap` without bubblewrap (exit 2), before any trial', async () => {
+    const run = await runAsNobody({ SELF_HARNESS_SANDBOX: 'bwrap' })
+    expect(run.exitCode, run.all).toBe(2)
+    expect(run.all).toContain('The `sandbox: bwrap` setting needs a working bubblewrap')
   })
 
   it('runs when `sandbox: none` was set explicitly', async () => {
