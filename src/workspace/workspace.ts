@@ -1,7 +1,8 @@
+import { existsSync } from 'node:fs'
 import { chmod, chown, mkdir, mkdtemp, realpath, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
-import { ConfigurationError, SelfHarnessError, WorkspaceError } from '../errors.js'
+import { ConfigurationError, SandboxError, SelfHarnessError, WorkspaceError } from '../errors.js'
 import { existsBeneath, lexicalPath, readBeneath, writeBeneath, type ReadResult } from './beneath.js'
 import { execCommand, type ExecOptions, type ExecResult } from './exec.js'
 import { assertFallbackAllowed } from './fallback-policy.js'
@@ -69,6 +70,9 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
     })
   }
   const files = resolveFileOptions(options.files)
+  if (!existsSync('/proc/self/fd')) {
+    throw new SandboxError('The workspace file operations need /proc (they walk paths through /proc/self/fd); mount it and run again.')
+  }
   const requested = options.exec?.sandbox ?? 'auto'
   const sandbox = await resolveSandbox(requested, { runAs: options.exec?.runAs ?? defaultRunAs(), bwrapPath: options.exec?.bwrapPath })
   // Without bubblewrap, a root runner gives each trial a user of its own: no trial can signal or touch another.
