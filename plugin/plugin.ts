@@ -9,6 +9,7 @@ import { ConfigurationError, SelfHarnessError } from '../src/errors.js'
 import { loadHarness } from '../src/harness/version.js'
 import { resolveGatePolicy } from '../src/gate/policy.js'
 import { validateSandboxMode } from '../src/workspace/sandbox.js'
+import { checkSandboxPolicy } from '../src/workspace/fallback-policy.js'
 import { dropTruncatedTail, endLastLine, readJournal, removeJournal } from '../src/record/journal.js'
 import { acquireRunLock } from '../src/record/lock.js'
 import { foreignRecordReason } from '../src/record/merge.js'
@@ -39,6 +40,7 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
         const model = resolveModelOptions({ ...options.model, timeoutMs: run.requestTimeoutMs })
         const sandbox = selection.sandbox
         validateSandboxMode(sandbox)
+        await checkSandboxPolicy(sandbox) // a fallback that would expose the runner's secrets stops the run here
         const outputDir = resolve(root, selection.outputDir)
         const paths = runPaths(outputDir, harness.name, model.model)
         const { recordFile, journalFile } = paths

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'CONTEXT_EXCEEDED'
   | 'RUN_TIMEOUT'
   | 'SANDBOX_FAILED'
+  | 'WORKSPACE_FAILED'
   | 'INTERNAL'
 
 /** Base of every error self-harness throws on purpose. */
@@ -68,8 +69,18 @@ export class ModelError extends SelfHarnessError {
 
 /** The sandbox could not run a command at all (not: the command failed). */
 export class SandboxError extends SelfHarnessError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('SANDBOX_FAILED', message, options)
+  constructor(message: string, options?: { cause?: unknown }, code: 'SANDBOX_FAILED' | 'WORKSPACE_FAILED' = 'SANDBOX_FAILED') {
+    super(code, message, options)
+  }
+}
+
+/** The machine could not hold a trial's files (disk full, I/O error) while creating the workspace or writing in it. */
+export class WorkspaceError extends SandboxError {
+  /** The file or directory that could not be made or written. */
+  readonly file: string
+  constructor(message: string, options: { file: string; cause?: unknown }) {
+    super(message, { cause: options.cause }, 'WORKSPACE_FAILED')
+    this.file = options.file
   }
 }
 

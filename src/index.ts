@@ -1,5 +1,5 @@
 // The library entry: named re-exports only. The vitest side is `self-harness/plugin`.
-export { ConfigurationError, InternalError, ModelError, NotComparableError, SandboxError, SelfHarnessError, type ErrorCode, type ModelErrorCode } from './errors.js'
+export { ConfigurationError, InternalError, ModelError, NotComparableError, SandboxError, SelfHarnessError, WorkspaceError, type ErrorCode, type ModelErrorCode } from './errors.js'
 export { hashOf, stableStringify } from './json.js'
 export { HARNESS_SCHEMA_VERSION, HarnessSpecSchema, type AfterCheck, type BeforeStep, type FinalCheck, type HarnessSpec, type HarnessSpecInput, type ToolName, type ToolSpec } from './harness/spec.js'
 export { harnessId, harnessJsonSchema, loadHarness, parseHarness, type HarnessVersion } from './harness/version.js'
@@ -8,7 +8,7 @@ export { TraceEventSchema, type TraceEvent, type Tokens } from './trace/events.j
 export { createTraceRecorder, type TraceRecorder, type TraceRecorderOptions } from './trace/writer.js'
 export { parseTrace, readTrace } from './trace/reader.js'
 export { redactSecrets, secretValuesFromEnv } from './trace/redact.js'
-export { createWorkspace, type Workspace, type WorkspaceOptions } from './workspace/workspace.js'
+export { createWorkspace, type FileOptions, type ReadResult, type Workspace, type WorkspaceOptions } from './workspace/workspace.js'
 export { execCommand, type ExecOptions, type ExecResult } from './workspace/exec.js'
 export { resolveSandbox, type SandboxMode } from './workspace/sandbox.js'
 export { createModelClient, resolveModelOptions, type ChatRequest, type ModelClient, type ModelOptions, type ResolvedModelOptions, type ResponseFormat } from './agent/model.js'

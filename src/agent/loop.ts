@@ -1,4 +1,4 @@
-import { ModelError, SelfHarnessError } from '../errors.js'
+import { ModelError, SandboxError, SelfHarnessError } from '../errors.js'
 import type { HarnessVersion } from '../harness/version.js'
 import type { TraceEvent, Tokens } from '../trace/events.js'
 import type { TraceRecorder } from '../trace/writer.js'
@@ -212,7 +212,7 @@ export async function runAgent(input: RunAgentInput): Promise<AgentRun> {
       status = 'error'
       error = { code, message }
     }
-    const source = status === 'timeout' ? 'harness' : code === 'SANDBOX_FAILED' ? 'sandbox' : code === 'INTERNAL' ? 'harness' : 'model'
+    const source = status === 'timeout' ? 'harness' : cause instanceof SandboxError || code === 'SANDBOX_FAILED' ? 'sandbox' : code === 'INTERNAL' ? 'harness' : 'model'
     trace.record({ kind: 'error', source, code: error.code, message: error.message })
   } finally {
     budget.dispose()

@@ -67,8 +67,12 @@ export async function callTool(
         else if (result.truncated) output += '\n[output over the limit was dropped]'
         return { output, ok: result.exitCode === 0 }
       }
-      case 'read_file':
-        return { output: await workspace.read(requireString(args, 'path')), ok: true }
+      case 'read_file': {
+        const read = await workspace.readLimited(requireString(args, 'path'))
+        // The note leads: the loop keeps the head of a long tool result.
+        const note = read.truncated ? `[the file is longer than the read limit: only its first ${read.bytes} bytes follow]\n` : ''
+        return { output: note + read.content, ok: true }
+      }
       case 'write_file': {
         const path = requireString(args, 'path')
         const content = requireString(args, 'content')
@@ -77,7 +81,8 @@ export async function callTool(
       }
     }
   } catch (error) {
-    if (error instanceof SandboxError) throw error // the infrastructure failed, not the model: the run ends as `error`
+    // The infrastructure failed (sandbox, or a WorkspaceError such as a full disk), not the model: the run ends as `error`.
+    if (error instanceof SandboxError) throw error
     return { output: `error: ${error instanceof Error ? error.message : String(error)}`, ok: false }
   }
 }

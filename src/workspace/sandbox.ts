@@ -71,8 +71,8 @@ export function validateSandboxMode(mode: unknown): asserts mode is SandboxMode 
 export function fallbackWarning(reason: string): string {
   return (
     `self-harness: WARNING: no sandbox: ${reason}. Model-issued shell commands run only confined to the ` +
-    'workspace directory (scrubbed environment, process and file-size limits, and as user nobody when run as ' +
-    'root); they CAN reach the network and read files outside the workspace. Install bubblewrap ' +
+    'workspace directory (scrubbed environment, process and file-size limits, and as a user of the trial\'s own ' +
+    'when run as root); they CAN reach the network and read files outside the workspace. Install bubblewrap ' +
     '(Debian/Ubuntu: `apt-get install bubblewrap`) or set `sandbox: none` to accept this.\n'
   )
 }

@@ -1,10 +1,18 @@
-import { chown, mkdir, mkdtemp, open, readFile, realpath, rm, stat } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { chmod, chown, mkdir, mkdtemp, realpath, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
-import { ConfigurationError } from '../errors.js'
+import { isAbsolute, join } from 'node:path'
+import { ConfigurationError, SandboxError, SelfHarnessError, WorkspaceError } from '../errors.js'
+import { existsBeneath, lexicalPath, readBeneath, writeBeneath, type ReadResult } from './beneath.js'
 import { execCommand, type ExecOptions, type ExecResult } from './exec.js'
-import { assertReachable, defaultRunAs, handOver, isOtherUser, ownsAnything, selfUser } from './run-as.js'
+import { assertFallbackAllowed } from './fallback-policy.js'
+import { resolveFileOptions, type FileOptions } from './file-options.js'
+import { assertReachable, defaultRunAs, handOver, isOtherUser, ownsAnything, selfUser, type RunAs } from './run-as.js'
 import { resolveSandbox, type SandboxResolution } from './sandbox.js'
+import { acquireTrialUser } from './trial-user.js'
+
+export type { ReadResult } from './beneath.js'
+export type { FileOptions } from './file-options.js'
 
 /** One trial's private directory and the way to run commands in it. */
 export interface Workspace {
@@ -12,19 +20,29 @@ export interface Workspace {
   readonly path: string
   /** The confinement commands run under, and why. */
   readonly sandbox: SandboxResolution
+  /** The user commands run as (without bubblewrap and as root: one of the trial's own). */
+  readonly runAs: RunAs
   /** Runs a shell command with the workspace as working directory. Never throws for a failing command. */
   exec(command: string, options?: ExecOptions): Promise<ExecResult>
-  /** Reads a file relative to the workspace; refuses paths (symlinks included) that lead outside it. */
+  /**
+   * Reads a regular file beneath the workspace, following no link out of it; refuses special files and files over
+   * `files.maxReadBytes`. Path problems throw a ConfigurationError; a fault of the machine a WorkspaceError.
+   */
   read(file: string): Promise<string>
-  /** Writes a file relative to the workspace, creating parent directories; refuses paths that lead outside it. */
+  /** Reads at most `maxBytes` (default `files.maxReadBytes`) of a regular file beneath the workspace, saying if more followed. */
+  readLimited(file: string, maxBytes?: number): Promise<ReadResult>
+  /**
+   * Writes a regular file beneath the workspace (at most `files.maxWriteBytes`), creating parent directories and
+   * following no link out of it; the file is replaced whole, never written through.
+   */
   write(file: string, content: string): Promise<void>
-  /** Whether a path relative to the workspace exists (false for paths leading outside it). */
+  /** Whether a path beneath the workspace exists (false for paths leading outside it). */
   exists(file: string): Promise<boolean>
-  /** Absolute path of a path relative to the workspace; refuses paths that leave it. */
+  /** Absolute path of a path relative to the workspace, decided on the text alone; refuses paths that leave it. */
   resolve(file: string): string
   /** Gives files placed in the workspace by other means than `write` to the command user before the next command. */
   handOver(): void
-  /** Removes the workspace. */
+  /** Removes the workspace (and ends any process of the trial's own user). */
   dispose(): Promise<void>
 }
 
@@ -34,11 +52,15 @@ export interface WorkspaceOptions {
   root?: string
   /** Passed to every command (`cwd`, `home` and `tmpDir` are the workspace's own). @default {} */
   exec?: ExecOptions
+  /** Limits of `read` and `write`. @default {} */
+  files?: FileOptions
 }
 
 /**
- * Makes a fresh, empty workspace for one trial: `<root>/trial-XXXX/{work,home,tmp}`, owned by the command
- * user. Resolves the sandbox first, so `sandbox: 'bwrap'` without a working bubblewrap fails here.
+ * Makes a fresh, empty workspace for one trial: `<root>/trial-XXXX/{work,home,tmp}`, each mode 0700 and owned by
+ * the command user. Resolves the sandbox first, so `sandbox: 'bwrap'` without a working bubblewrap fails here, and
+ * so does a fallback that would leave the runner's secrets readable (see {@link assertFallbackAllowed}). A failure
+ * of the machine (disk full) is a WorkspaceError naming the directory, and leaves nothing behind.
  */
 export async function createWorkspace(options: WorkspaceOptions = {}): Promise<Workspace> {
   const root = options.root ?? tmpdir()
@@ -47,28 +69,44 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
       field: 'root',
     })
   }
-  const runAs = options.exec?.runAs ?? defaultRunAs()
-  const sandbox = await resolveSandbox(options.exec?.sandbox, { runAs, bwrapPath: options.exec?.bwrapPath })
-  await mkdir(root, { recursive: true })
-  const trialDir = await realpath(await mkdtemp(join(root, 'trial-')))
+  const files = resolveFileOptions(options.files)
+  if (!existsSync('/proc/self/fd')) {
+    throw new SandboxError('The workspace file operations need /proc (they walk paths through /proc/self/fd); mount it and run again.')
+  }
+  const requested = options.exec?.sandbox ?? 'auto'
+  const sandbox = await resolveSandbox(requested, { runAs: options.exec?.runAs ?? defaultRunAs(), bwrapPath: options.exec?.bwrapPath })
+  // Without bubblewrap, a root runner gives each trial a user of its own: no trial can signal or touch another.
+  const trialUser = sandbox.mode === 'none' && !options.exec?.runAs && selfUser().uid === 0 ? await acquireTrialUser() : undefined
+  const runAs = trialUser?.runAs ?? options.exec?.runAs ?? defaultRunAs()
+  const otherUser = isOtherUser(runAs)
+  let trialDir: string | undefined
+  let step = root
+  try {
+    assertFallbackAllowed({ requested, resolved: sandbox.mode, otherUser })
+    await mkdir(root, { recursive: true })
+    step = join(root, 'trial-XXXXXX')
+    trialDir = await realpath(await mkdtemp(join(root, 'trial-')))
+    // The trial directory stays the runner's: a command cannot swap `work` for a link; others may only pass through.
+    if (otherUser) await chmod(trialDir, 0o711)
+    for (const name of ['work', 'home', 'tmp']) {
+      step = join(trialDir, name)
+      await mkdir(step, { mode: 0o700 })
+      if (otherUser) await chown(step, runAs.uid, runAs.gid)
+    }
+    if (otherUser) await assertReachable(join(trialDir, 'work'), runAs)
+  } catch (error) {
+    if (trialDir) await rm(trialDir, { recursive: true, force: true }).catch(() => undefined)
+    await trialUser?.release().catch(() => undefined)
+    if (error instanceof SelfHarnessError) throw error
+    throw new WorkspaceError(`Could not create the trial's workspace at ${step}: ${(error as Error).message}.`, { file: step, cause: error })
+  }
   const path = join(trialDir, 'work')
   const home = join(trialDir, 'home')
   const tmp = join(trialDir, 'tmp')
-  await Promise.all([mkdir(path), mkdir(home), mkdir(tmp)])
-  const otherUser = isOtherUser(runAs)
-  if (otherUser) {
-    try {
-      await Promise.all([trialDir, path, home, tmp].map((dir) => chown(dir, runAs.uid, runAs.gid)))
-      await assertReachable(path, runAs)
-    } catch (error) {
-      await rm(trialDir, { recursive: true, force: true })
-      throw error
-    }
-  }
   const defaults: ExecOptions = { ...options.exec, sandbox: sandbox.mode === 'bwrap' ? 'bwrap' : 'none', runAs }
-  // Files the runner put in the workspace (by any means) are given to the command user before the first
-  // command; later ones written through `write`, or announced with `handOver`, before the next. `scan` looks first
-  // (a fresh workspace usually holds nothing of the runner's: no `chown` process then); `give` runs `chown` at once.
+  // Files the runner put in the workspace by other means than `write` are given to the command user before the
+  // first command, and before the next once announced with `handOver`. `scan` looks first (a fresh workspace
+  // usually holds nothing of the runner's: no `chown` process then); `give` runs `chown` at once.
   let pending: 'none' | 'scan' | 'give' = otherUser ? 'scan' : 'none'
   const giveAway = async (): Promise<void> => {
     const mode = pending
@@ -80,69 +118,55 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
       throw error
     }
   }
-
-  const lexical = (file: string): string => {
-    const full = isAbsolute(file) ? resolve(file) : resolve(path, file)
-    if (!isWithin(path, full)) throw outside(file)
-    return full
-  }
-  // Follows symlinks of the longest existing prefix: a link planted by a command must not lead the runner out.
-  const checked = async (file: string): Promise<string> => {
-    const full = lexical(file)
-    for (let probe = full; ; probe = dirname(probe)) {
-      try {
-        if (!isWithin(path, await realpath(probe))) throw outside(file)
-        return full
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || probe === path) throw error
-      }
-    }
-  }
+  const owner = otherUser ? runAs : undefined
+  let disposed: Promise<void> | undefined
 
   return {
     path,
     sandbox,
+    runAs,
     async exec(command, opts) {
       if (pending !== 'none') await giveAway()
       const env = { ...options.exec?.env, ...opts?.env }
       return execCommand(command, { ...defaults, ...opts, env, cwd: path, home, tmpDir: tmp })
     },
-    read: async (file) => readFile(await checked(file), 'utf8'),
+    async read(file) {
+      const result = await readBeneath(path, file, files.maxReadBytes, owner)
+      if (result.truncated) {
+        throw new ConfigurationError(
+          'USAGE',
+          `Cannot use \`${file}\`: it is over the read limit of ${files.maxReadBytes} bytes (\`files.maxReadBytes\`).`,
+          { field: 'file' },
+        )
+      }
+      return result.content
+    },
+    readLimited: (file, maxBytes = files.maxReadBytes) => readBeneath(path, file, maxBytes, owner),
     async write(file, content) {
-      const full = await checked(file)
-      const made = await mkdir(dirname(full), { recursive: true })
-      await checked(file)
-      const handle = await open(full, 'w')
-      try {
-        await handle.writeFile(content)
-        // The file itself changes hands through its descriptor; new parent directories wait for `chown -R`.
-        if (otherUser) await handle.chown(runAs.uid, runAs.gid)
-      } finally {
-        await handle.close()
+      if (typeof content !== 'string') {
+        throw new ConfigurationError('USAGE', `Expected the content of \`${file}\` to be a string, got ${typeof content}.`, { field: 'content' })
       }
-      if (otherUser && made !== undefined) pending = 'give'
-    },
-    async exists(file) {
-      try {
-        await stat(await checked(file))
-        return true
-      } catch {
-        return false
+      const bytes = Buffer.byteLength(content)
+      if (bytes > files.maxWriteBytes) {
+        throw new ConfigurationError(
+          'USAGE',
+          `Cannot write \`${file}\`: ${bytes} bytes is over the write limit of ${files.maxWriteBytes} (\`files.maxWriteBytes\`).`,
+          { field: 'content' },
+        )
       }
+      await writeBeneath(path, file, Buffer.from(content), { owner })
     },
-    resolve: lexical,
+    exists: (file) => existsBeneath(path, file),
+    resolve: (file) => lexicalPath(path, file),
     handOver() {
       if (otherUser) pending = 'give'
     },
-    dispose: () => rm(trialDir, { recursive: true, force: true }),
+    dispose() {
+      disposed ??= (async () => {
+        await trialUser?.release()
+        await rm(trialDir, { recursive: true, force: true })
+      })()
+      return disposed
+    },
   }
-}
-
-function isWithin(dir: string, full: string): boolean {
-  const rel = relative(dir, full)
-  return rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel)
-}
-
-function outside(file: string): ConfigurationError {
-  return new ConfigurationError('USAGE', `Expected a path inside the workspace, got \`${file}\`.`, { field: 'file' })
 }

@@ -50,9 +50,13 @@ export async function listen(): Promise<{ port: number; connections: () => numbe
   }
 }
 
-/** Whether bubblewrap works here, and if not why (for skip messages). */
-export const bwrap = await resolveSandbox('auto').then(
-  (resolution) => ({ available: resolution.mode === 'bwrap', reason: resolution.reason }),
+/**
+ * Whether bubblewrap works here, and if not why (for skip messages). Asked as `bwrap`, which throws rather than
+ * falls back: the once-per-process fallback warning stays for the tests that watch for it.
+ */
+export const bwrap = await resolveSandbox('bwrap').then(
+  (resolution) => ({ available: true, reason: resolution.reason }),
+  (error: Error) => ({ available: false, reason: error.message }),
 )
 
 /** Whether the tests run as root (the fallback then runs commands as another user). */

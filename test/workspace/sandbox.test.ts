@@ -49,12 +49,12 @@ describe('resolveSandbox', () => {
     await expect(resolveSandbox('docker' as never)).rejects.toBeInstanceOf(ConfigurationError)
   })
 
-  it.skipIf(!bwrap.available)('picks bubblewrap under `auto` and `bwrap` when it works here', async () => {
+  it.skipIf(!bwrap.available)('picks bubblewrap under `auto` and `bwrap` when it works here (needs bubblewrap)', async () => {
     expect(await resolveSandbox('auto')).toMatchObject({ mode: 'bwrap' })
     expect(await resolveSandbox('bwrap')).toMatchObject({ mode: 'bwrap' })
   })
 
-  it.skipIf(!bwrap.available)('reports a sandbox that cannot be set up as a SandboxError, not as a failed command', async () => {
+  it.skipIf(!bwrap.available)('reports a sandbox that cannot be set up as a SandboxError, not as a failed command (needs bubblewrap)', async () => {
     await expect(execCommand('true', { sandbox: 'bwrap', cwd: '/nonexistent/dir' })).rejects.toThrow(
       /bubblewrap could not set up the sandbox: bwrap: Can't find source path/,
     )

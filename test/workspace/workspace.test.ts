@@ -11,7 +11,8 @@ import { isRoot } from './helpers.js'
 describe.each(['auto', 'none'] as const)('workspace (sandbox: %s)', (sandbox) => {
   it('is a fresh directory with a private home, owned by the command user, removed by dispose', async () => {
     const ws = await createWorkspace({ exec: { sandbox } })
-    expect(statSync(ws.path).uid).toBe(defaultRunAs().uid)
+    expect(statSync(ws.path).uid).toBe(ws.runAs.uid)
+    expect(statSync(ws.path).mode & 0o777).toBe(0o700)
     expect(existsSync(join(ws.path, '..', 'home'))).toBe(true)
     expect((await ws.exec('ls -A | wc -l')).stdout.trim()).toBe('0')
     await ws.dispose()
@@ -65,7 +66,7 @@ describe('workspace setup', () => {
     await expect(createWorkspace({ root: 'relative' })).rejects.toThrow('Expected `root` to be an absolute path')
   })
 
-  it.skipIf(!isRoot)('as root, refuses a root directory the command user cannot reach', async () => {
+  it.skipIf(!isRoot)('as root, refuses a root directory the command user cannot reach (needs root)', async () => {
     const hidden = await mkdtemp(join(tmpdir(), 'hidden-')) // mode 0700, owned by root
     try {
       await expect(createWorkspace({ root: join(hidden, 'trials'), exec: { sandbox: 'none' } })).rejects.toThrow(
