@@ -8,6 +8,10 @@ export const MAX_TOKENS_PER_RESPONSE = 1_000_000_000
 /** Longest tool-call id and tool name accepted; longer ones make the call malformed. */
 const MAX_ID_CHARS = 512
 const MAX_NAME_CHARS = 256
+/** Longest tool-call arguments accepted; longer ones make the call malformed (a tool result says so). */
+const MAX_ARGUMENT_CHARS = 100_000
+/** Longest answer text kept; the rest is cut, with a note, before it reaches the history or the trace. */
+export const MAX_CONTENT_CHARS = 200_000
 
 const described = <T>(check: (value: unknown) => value is T, expected: string) => z.custom<T>(check, { error: expected })
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= MAX_TOKENS_PER_RESPONSE
@@ -53,7 +57,7 @@ const ToolCallSchema = z.object(
     function: z.object(
       {
         name: described((v): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_NAME_CHARS, `a non-empty string of at most ${MAX_NAME_CHARS} characters`),
-        arguments: described((v): v is string => typeof v === 'string', 'a string'),
+        arguments: described((v): v is string => typeof v === 'string', 'a string').refine((v) => v.length <= MAX_ARGUMENT_CHARS, { error: `a string of at most ${MAX_ARGUMENT_CHARS} characters` }),
       },
       { error: 'an object' },
     ),
@@ -145,11 +149,16 @@ export function parseCompletion(body: unknown, options: { contentType?: string }
   const seen = new Set<string>()
   const toolCalls = (message.tool_calls ?? []).map((raw, index) => readToolCall(raw, index, seen))
   return {
-    content: message.content ?? null,
+    content: capContent(message.content ?? null),
     toolCalls,
     finishReason: choice.data.finish_reason ?? null,
     tokens: { prompt: usage?.prompt_tokens ?? 0, completion: usage?.completion_tokens ?? 0 },
   }
+}
+
+function capContent(content: string | null): string | null {
+  if (content === null || content.length <= MAX_CONTENT_CHARS) return content
+  return `${content.slice(0, MAX_CONTENT_CHARS)}\n... [${content.length - MAX_CONTENT_CHARS} more characters cut]`
 }
 
 function readToolCall(raw: unknown, index: number, seen: Set<string>): ReplyToolCall {

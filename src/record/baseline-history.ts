@@ -1,10 +1,7 @@
-import { readFile } from 'node:fs/promises'
 import { z } from 'zod'
-import { ConfigurationError } from '../errors.js'
-import { fieldName } from '../json.js'
 import { recordFingerprint } from './flake-history.js'
 import type { RunRecord } from './schema.js'
-import { writeFileAtomic } from './store.js'
+import { readJsonFile, writeJsonFile, type JsonFileKind } from './json-file.js'
 
 /** Current version of the baseline history format. */
 export const BASELINE_HISTORY_SCHEMA_VERSION = 1 as const
@@ -106,52 +103,23 @@ export function foldBaselineHistory(history: BaselineHistory | undefined, record
   }
 }
 
+const BASELINE_HISTORY_FILE: JsonFileKind<BaselineHistory> = {
+  schema: BaselineHistorySchema,
+  label: 'baseline history',
+  kind: 'self-harness/baseline-history',
+  schemaVersion: BASELINE_HISTORY_SCHEMA_VERSION,
+  corruptAdvice: 'not valid JSON. Restore it from version control or delete it to start again from the baseline record.',
+}
+
 /**
  * Reads a baseline history; a missing file is `undefined` (no history yet). An unreadable, corrupt or foreign
  * file is refused with a `ConfigurationError` naming the file and the field.
  */
 export async function readBaselineHistory(file: string): Promise<BaselineHistory | undefined> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw new ConfigurationError('RECORD_INVALID', `Cannot read the baseline history ${file}: ${String(cause)}.`, { cause, file })
-  }
-  let raw: unknown
-  try {
-    raw = JSON.parse(text)
-  } catch (cause) {
-    throw new ConfigurationError(
-      'RECORD_INVALID',
-      `Corrupt baseline history ${file}: not valid JSON. Restore it from version control or delete it to start again from the baseline record.`,
-      { cause, file, field: '(root)' },
-    )
-  }
-  const parsed = BaselineHistorySchema.safeParse(raw)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    const field = fieldName(issue.path)
-    throw new ConfigurationError(
-      'RECORD_INVALID',
-      `Invalid baseline history ${file}: field \`${field}\`: ${issue.message}. Expected a ` +
-        `\`self-harness/baseline-history\` file of schemaVersion ${BASELINE_HISTORY_SCHEMA_VERSION}; fix or delete it.`,
-      { file, field },
-    )
-  }
-  return parsed.data
+  return readJsonFile(file, BASELINE_HISTORY_FILE)
 }
 
 /** Writes a baseline history atomically, after checking it against the schema. */
 export async function writeBaselineHistory(file: string, history: BaselineHistory): Promise<void> {
-  const parsed = BaselineHistorySchema.safeParse(history)
-  if (!parsed.success) {
-    const field = fieldName(parsed.error.issues[0]!.path)
-    throw new ConfigurationError(
-      'RECORD_INVALID',
-      `Refusing to write an invalid baseline history to ${file}: field \`${field}\`: ${parsed.error.issues[0]!.message}.`,
-      { file, field },
-    )
-  }
-  await writeFileAtomic(file, `${JSON.stringify(parsed.data, null, 2)}\n`)
+  await writeJsonFile(file, BASELINE_HISTORY_FILE, history)
 }

@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises'
 import { z } from 'zod'
 import { ConfigurationError } from '../errors.js'
-import { fieldName, hashOf } from '../json.js'
+import { hashOf } from '../json.js'
 import type { RunRecord } from './schema.js'
-import { writeFileAtomic } from './store.js'
+import { readJsonFile, writeJsonFile, type JsonFileKind } from './json-file.js'
 
 /** Current version of the flake history format. */
 export const FLAKE_HISTORY_SCHEMA_VERSION = 1 as const
@@ -157,57 +156,25 @@ export function tooFlakyToBlock(history: FlakeHistory, options: TooFlakyOptions 
   return out.sort()
 }
 
+const FLAKE_HISTORY_FILE: JsonFileKind<FlakeHistory> = {
+  schema: FlakeHistorySchema,
+  label: 'flake history',
+  kind: 'self-harness/flake-history',
+  schemaVersion: FLAKE_HISTORY_SCHEMA_VERSION,
+  corruptAdvice: 'not valid JSON (truncated or damaged). Delete it to start a new history.',
+}
+
 /**
  * Reads a flake history. A missing file is an empty history; an unreadable, corrupt or foreign file is refused
  * with a `ConfigurationError` naming the file and the field, and nothing of it is used.
  */
 export async function readFlakeHistory(file: string): Promise<FlakeHistory> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return emptyFlakeHistory()
-    throw new ConfigurationError('RECORD_INVALID', `Cannot read the flake history ${file}: ${String(cause)}.`, {
-      cause,
-      file,
-    })
-  }
-  let raw: unknown
-  try {
-    raw = JSON.parse(text)
-  } catch (cause) {
-    throw new ConfigurationError(
-      'RECORD_INVALID',
-      `Corrupt flake history ${file}: not valid JSON (truncated or damaged). Delete it to start a new history.`,
-      { cause, file, field: '(root)' },
-    )
-  }
-  const parsed = FlakeHistorySchema.safeParse(raw)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    const field = fieldName(issue.path)
-    throw new ConfigurationError(
-      'RECORD_INVALID',
-      `Invalid flake history ${file}: field \`${field}\`: ${issue.message}. Expected a ` +
-        `\`self-harness/flake-history\` file of schemaVersion ${FLAKE_HISTORY_SCHEMA_VERSION}; fix or delete it.`,
-      { file, field },
-    )
-  }
-  return parsed.data
+  return (await readJsonFile(file, FLAKE_HISTORY_FILE)) ?? emptyFlakeHistory()
 }
 
 /** Writes a flake history atomically (a temporary file, then a rename), after checking it against the schema. */
 export async function writeFlakeHistory(file: string, history: FlakeHistory): Promise<void> {
-  const parsed = FlakeHistorySchema.safeParse(history)
-  if (!parsed.success) {
-    const field = fieldName(parsed.error.issues[0]!.path)
-    throw new ConfigurationError(
-      'RECORD_INVALID',
-      `Refusing to write an invalid flake history to ${file}: field \`${field}\`: ${parsed.error.issues[0]!.message}.`,
-      { file, field },
-    )
-  }
-  await writeFileAtomic(file, `${JSON.stringify(parsed.data, null, 2)}\n`)
+  await writeJsonFile(file, FLAKE_HISTORY_FILE, history)
 }
 
 function invalid(field: string, expected: string, got: unknown): never {

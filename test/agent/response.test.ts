@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { classifyEndpointError, retryAfterMs } from '../../src/agent/endpoint-error.js'
-import { parseCompletion } from '../../src/agent/response.js'
+import { MAX_CONTENT_CHARS, parseCompletion } from '../../src/agent/response.js'
 import { completion } from './scripted-endpoint.js'
 
 const refusal = (body: unknown, contentType?: string) => {
@@ -39,6 +39,16 @@ describe('parseCompletion', () => {
     expect(refusal('data: {"choices":[]}\n\ndata: [DONE]\n', 'text/event-stream').message).toMatch(/an event stream/)
     expect(refusal(undefined, 'application/json').message).toMatch(/an empty body/)
     expect(refusal([1, 2]).message).toMatch(/an array/)
+  })
+
+  it('bounds what the model sends: long text is cut with a note, over-long arguments make the call malformed', () => {
+    const reply = parseCompletion({
+      choices: [{ message: { content: 'x'.repeat(MAX_CONTENT_CHARS + 10), tool_calls: [{ id: 'c1', type: 'function', function: { name: 'shell', arguments: JSON.stringify({ command: 'y'.repeat(200_000) }) } }] } }],
+    })
+    expect(reply.content!.length).toBeLessThan(MAX_CONTENT_CHARS + 100)
+    expect(reply.content).toMatch(/10 more characters cut\]$/)
+    expect(reply.toolCalls[0]!.problem).toMatch(/function\.arguments/)
+    expect(reply.toolCalls[0]!.arguments.length).toBeLessThanOrEqual(2_100)
   })
 
   it('keeps absent usage as zero tokens and reads finish_reason', () => {
