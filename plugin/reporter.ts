@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import pc from 'picocolors'
-import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node'
+import type { Reporter, SerializedError, TestCase, TestModule, TestRunEndReason, Vitest } from 'vitest/node'
 import { ConfigurationError, NotComparableError, SelfHarnessError } from '../src/errors.js'
 import type { ResolvedModelOptions } from '../src/agent/model.js'
 import type { GatePolicy } from '../src/gate/policy.js'
@@ -11,7 +11,8 @@ import { readFlakeHistory, tooFlakyToBlock, updateFlakeHistory, writeFlakeHistor
 import { verifyRecordHarness } from '../src/record/integrity.js'
 import { removeJournal } from '../src/record/journal.js'
 import { buildRecord, readRecord, writeFileAtomic, writeRecord } from '../src/record/store.js'
-import { collectTasks } from './collect.js'
+import { collectTasks, completedRunExitCode, loadErrorOf } from './collect.js'
+import { createProgress, type Progress } from './progress.js'
 
 /** What the reporter needs to know about the run. */
 export interface ReporterSettings {
@@ -50,6 +51,9 @@ function exitCodeOf(error: unknown): number {
 export class SelfHarnessReporter implements Reporter {
   private vitest: Vitest | undefined
   private progress = { total: 0, done: 0, passed: 0, tokens: 0, lastShown: 0, collected: 0, files: 0, filesSeen: 0 }
+  private trials: Progress | undefined
+  /** Task files that failed to load, reported as soon as they were collected. */
+  private brokenNow: string[] = []
   constructor(private readonly settings: ReporterSettings) {}
 
   onInit(vitest: Vitest): void {
@@ -59,6 +63,10 @@ export class SelfHarnessReporter implements Reporter {
   onTestRunStart(specifications: ReadonlyArray<unknown>): void {
     // One task per file until the files are collected; then the tests they hold.
     this.progress = { total: specifications.length, done: 0, passed: 0, tokens: 0, lastShown: 0, collected: 0, files: specifications.length, filesSeen: 0 }
+    this.brokenNow = []
+    this.trials?.stop()
+    const vitest = this.vitest
+    if (vitest) this.trials = createProgress({ log: (line) => vitest.logger.log(line), trials: this.settings.trials, mode: progressMode() })
   }
 
   onTestModuleCollected(module: TestModule): void {
@@ -66,6 +74,23 @@ export class SelfHarnessReporter implements Reporter {
     p.collected += [...module.children.allTests()].length
     p.filesSeen++
     p.total = p.collected + (p.files - p.filesSeen)
+    const vitest = this.vitest
+    const broken = vitest && loadErrorOf(module, vitest.config.root)
+    if (!broken) return
+    // Said at once, not after every other task has run; a gated run stops here, as the gate would refuse it.
+    this.brokenNow.push(broken.file)
+    vitest.logger.error(pc.red(`self-harness: task file ${broken.file} failed to load: ${broken.message}`))
+    if (this.settings.baseline) {
+      vitest.logger.error(pc.red(`self-harness: stopping the gated run: a gate over a suite with a broken task file would be refused. Fix ${broken.file} and run again; finished trials are kept.`))
+      void vitest.cancelCurrentRun('test-failure')
+    }
+  }
+
+  /** Live status and one line per finished trial, from the meta the runner sends while tests run. */
+  onTaskUpdate(packs: ReadonlyArray<readonly [string, unknown, { selfHarness?: unknown } | undefined]>): void {
+    for (const [id, , meta] of packs) {
+      if (meta?.selfHarness) this.trials?.update(id, meta.selfHarness as never)
+    }
   }
 
   /** Shows progress: tasks done of total, pass rate so far, tokens so far. */
@@ -88,15 +113,27 @@ export class SelfHarnessReporter implements Reporter {
     }
   }
 
-  async onTestRunEnd(modules: ReadonlyArray<TestModule>): Promise<void> {
+  async onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError> = [], reason?: TestRunEndReason): Promise<void> {
+    this.trials?.stop()
     const vitest = this.vitest
-    if (!vitest || vitest.config.shard) return // a shard writes its blob; the merge writes the record
+    if (!vitest) return
+    // A run that completed ends 0 whatever its tasks did: failing tasks are data, and the gate (when there is one)
+    // sets the exit code below. Failures of ordinary tests, unhandled errors and interrupted runs keep vitest's.
+    const completed = completedRunExitCode(modules, unhandledErrors.length, reason)
+    if (completed !== undefined && !this.brokenNow.length) process.exitCode = completed
+    if (vitest.config.shard) return // a shard writes its blob; the merge writes the record
+    if (this.brokenNow.length && this.settings.baseline) {
+      process.exitCode = 2
+      vitest.logger.error(pc.red(`self-harness: not gated: task file(s) ${this.brokenNow.join(', ')} failed to load. The finished trials stay in ${this.settings.journalFile} for the next run.`))
+      return
+    }
     const log = (line: string) => vitest.logger.log(line)
     try {
       const { tasks, broken } = collectTasks(modules, vitest.config.root, dirname(this.settings.recordFile))
       for (const file of broken) {
-        vitest.logger.error(pc.red(`self-harness: task file ${file.file} failed to load: ${file.message}`))
+        if (!this.brokenNow.includes(file.file)) vitest.logger.error(pc.red(`self-harness: task file ${file.file} failed to load: ${file.message}`))
       }
+      if (broken.length) process.exitCode = 2
       // Watch mode re-runs only the files that changed, and an extending run only the disputed tasks: the record
       // keeps the other tasks' last results.
       const previous = this.settings.extend ?? (vitest.config.watch && existsSync(this.settings.recordFile) ? this.settings.recordFile : undefined)
@@ -208,6 +245,13 @@ export class SelfHarnessReporter implements Reporter {
     log(renderWeaknesses(report))
     log(pc.dim(`weaknesses written to ${file}`))
   }
+}
+
+/** How progress is shown: a live status on a terminal, one line per trial otherwise (`SELF_HARNESS_PROGRESS` overrides). */
+function progressMode(): 'live' | 'trials' | 'off' {
+  const env = process.env.SELF_HARNESS_PROGRESS
+  if (env === 'live' || env === 'trials' || env === 'off') return env
+  return process.stdout.isTTY ? 'live' : 'trials'
 }
 
 /** Absolute record path for a harness under an output directory. */

@@ -10,7 +10,8 @@ import { createWorkspace, type Workspace } from '../src/workspace/workspace.js'
 import { appendJournal } from '../src/record/journal.js'
 import { redactSecrets, secretValuesFromEnv } from '../src/trace/redact.js'
 import type { Agent } from './context.js'
-import { PROVIDE_KEY, type ProvidedSettings, type TrialMeta } from './provided.js'
+import { PROVIDE_KEY, type LiveStatus, type ProvidedSettings, type TrialMeta } from './provided.js'
+import { noActionNote, TrialInfrastructureError, withLiveStatus } from './trial-status.js'
 import './context.js'
 
 /** State of the trial in progress for one test. */
@@ -21,7 +22,12 @@ interface TrialState {
   runs: AgentRun[]
   errorsBefore: number
   started: number
+  /** A console note for the trial (it made no tool call). */
+  note?: string
 }
+
+/** Fewest milliseconds between two live-status updates sent to the main process for one test. */
+const LIVE_EVERY_MS = 1_000
 
 /** File-system safe slug of a task id. */
 const slug = (id: string): string => id.replace(/[^\w.-]+/g, '_').slice(0, 180)
@@ -99,23 +105,42 @@ export default class SelfHarnessRunner extends TestRunner {
     const runs: AgentRun[] = []
     const traceBase = join(settings.traceDir, slug(meta.taskId))
     mkdirSync(traceBase, { recursive: true })
+    const live: LiveStatus = { trial: index, turn: 0, tokens: 0, waitingSince: null, startedAt: Date.now() }
+    meta.live = live
+    let sentAt = 0
+    const push = (force: boolean) => {
+      if (!force && Date.now() - sentAt < LIVE_EVERY_MS) return
+      sentAt = Date.now()
+      this.sendUpdate(test)
+    }
     const agent: Agent = {
       run: async (instruction) => {
         const suffix = runs.length ? `-${runs.length}` : ''
+        const trace = createTraceRecorder({ path: join(traceBase, `trial-${index}${suffix}.jsonl`), redact: this.redact })
         const run = await runAgent({
           instruction,
           harness: this.harness,
           client: (this.client ??= this.createClient(settings)),
           workspace,
-          trace: createTraceRecorder({ path: join(traceBase, `trial-${index}${suffix}.jsonl`), redact: this.redact }),
+          trace: withLiveStatus(trace, live, push),
           taskId: meta.taskId,
           trial: index,
         })
         runs.push(run)
+        const state = this.trials.get(test.id)
+        if (state) state.note = noActionNote(run)
+        // The task's assertions would judge a workspace nobody worked in: stop the test body here.
+        if (run.status === 'error' || run.status === 'timeout') throw new TrialInfrastructureError(run)
         return run
       },
     }
     this.trials.set(test.id, { index, workspace, agent, runs, errorsBefore: test.result?.errors?.length ?? 0, started: performance.now() })
+  }
+
+  /** Sends the test's meta (live status, finished trials) to the main process now, for progress lines. */
+  private sendUpdate(test: RunnerTask): void {
+    const send = (this as { onTaskUpdate?: (packs: [string, RunnerTask['result'], RunnerTask['meta']][], events: []) => Promise<void> }).onTaskUpdate
+    send?.call(this, [[test.id, test.result, test.meta]], [])?.catch(() => {})
   }
 
   /** Closes the trial after each try: decides its outcome and stores it in `task.meta`. */
@@ -142,6 +167,8 @@ export default class SelfHarnessRunner extends TestRunner {
       ...(infra?.error ? { reason: this.redact(infra.error.message).slice(0, 500) } : newErrors[0] ? { reason: this.redact(String(newErrors[0].message)).slice(0, 500) } : {}),
     }
     meta.trials.push(trial)
+    meta.live = null
+    if (state.note) meta.notes = { ...meta.notes, [state.index]: state.note }
     // The assertion that failed joins the trace, so the miner sees why the trial failed.
     if (outcome === 'fail' && last?.tracePath && newErrors[0]) {
       const event = { t: Math.round(performance.now() - state.started), kind: 'error', source: 'assertion', code: 'ASSERTION', message: String(newErrors[0].message).slice(0, 2_000) }
@@ -155,6 +182,7 @@ export default class SelfHarnessRunner extends TestRunner {
       taskId: meta.taskId,
       trial,
     })
+    this.sendUpdate(test)
     if (outcome === 'pass' || !this.provided.keepWorkspaces) await state.workspace.dispose()
   }
 }
