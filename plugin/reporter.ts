@@ -66,7 +66,7 @@ export class SelfHarnessReporter implements Reporter {
     this.brokenNow = []
     this.trials?.stop()
     const vitest = this.vitest
-    if (vitest) this.trials = createProgress({ log: (line) => vitest.logger.log(line), trials: this.settings.trials, mode: progressMode() })
+    if (vitest) this.trials = createProgress({ log: (line) => vitest.logger.log(line), trials: this.settings.trials, mode: progressMode(), everyMs: Number(process.env.SELF_HARNESS_PROGRESS_MS) || 5_000 })
   }
 
   onTestModuleCollected(module: TestModule): void {
@@ -247,7 +247,10 @@ export class SelfHarnessReporter implements Reporter {
   }
 }
 
-/** How progress is shown: a live status on a terminal, one line per trial otherwise (`SELF_HARNESS_PROGRESS` overrides). */
+/**
+ * How progress is shown: a live status on a terminal, one line per trial otherwise. `SELF_HARNESS_PROGRESS`
+ * (`live`, `trials`, `off`) overrides; `SELF_HARNESS_PROGRESS_MS` sets how often running trials are shown.
+ */
 function progressMode(): 'live' | 'trials' | 'off' {
   const env = process.env.SELF_HARNESS_PROGRESS
   if (env === 'live' || env === 'trials' || env === 'off') return env

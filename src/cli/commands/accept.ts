@@ -1,3 +1,4 @@
+import pc from 'picocolors'
 import { NotComparableError } from '../../errors.js'
 import { ConfigurationError } from '../../errors.js'
 import { readRecord, writeRecord } from '../../record/store.js'
@@ -21,8 +22,14 @@ export async function acceptCommand(args: ParsedArgs, out: (text: string) => voi
       `Refusing to accept ${file}: ${errored.length} task(s) have infrastructure errors (${errored.slice(0, 5).map((t) => t.id).join(', ')}${errored.length > 5 ? ', ...' : ''}). Re-run them first, or pass --allow-errors.`,
     )
   }
-  await writeRecord(to, record)
   const passed = record.tasks.filter((task) => task.trials.some((trial) => trial.outcome === 'pass')).length
+  await writeRecord(to, record)
+  if (passed === 0 && record.tasks.length > 0) {
+    process.stderr.write(
+      `${pc.yellow('self-harness accept: warning:')} no task of ${file} passed (${record.tasks.length} task(s), all failing): a gate against this baseline blocks nothing. ` +
+        'Check that the model can do the tasks (a run without tool calls, or a simulator without solutions for them, fails everything) before committing it.\n',
+    )
+  }
   out(`Accepted ${file} (harness ${record.harness.name} ${record.harness.id}, ${record.tasks.length} tasks, ${passed} passing) as the baseline ${to}. Commit it.`)
   return 0
 }
