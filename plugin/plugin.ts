@@ -98,6 +98,15 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
       if (reporter && !vitest.config.reporters.includes(reporter as never)) {
         vitest.config.reporters.push(reporter as never)
       }
+      // In GitHub Actions a gated run writes the step summary and the annotations itself, verdict first: vitest's
+      // reporter would put a `::error` on every failing task and its own summary above the verdict.
+      if (reporter?.gated && process.env.GITHUB_ACTIONS === 'true') {
+        const reporters = vitest.config.reporters as unknown[]
+        for (let i = reporters.length - 1; i >= 0; i--) {
+          const entry = reporters[i]
+          if (entry === 'github-actions' || (Array.isArray(entry) && entry[0] === 'github-actions')) reporters.splice(i, 1)
+        }
+      }
     },
   }
 }

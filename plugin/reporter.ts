@@ -56,6 +56,11 @@ export class SelfHarnessReporter implements Reporter {
   private brokenNow: string[] = []
   constructor(private readonly settings: ReporterSettings) {}
 
+  /** Whether this run is gated against a baseline. */
+  get gated(): boolean {
+    return Boolean(this.settings.baseline)
+  }
+
   onInit(vitest: Vitest): void {
     this.vitest = vitest
   }
@@ -171,6 +176,7 @@ export class SelfHarnessReporter implements Reporter {
       await writeFileAtomic(verdictFile, `${JSON.stringify(verdict, null, 2)}\n`)
       process.exitCode = verdict.exitCode
       if (process.env.GITHUB_ACTIONS === 'true') await this.reportToGitHub(verdict, baseline, record)
+      if (process.env.GITHUB_ACTIONS === 'true') this.noticeFailedTasks(record)
       if (this.settings.report) await this.writeReport(log, this.settings.baseline, verdictFile)
       this.tellWrapper({ recordFile: this.settings.recordFile, verdictFile, baselineFile: this.settings.baseline })
     } catch (error) {
@@ -207,6 +213,20 @@ export class SelfHarnessReporter implements Reporter {
     const root = this.vitest!.config.root
     const workspace = process.env.GITHUB_WORKSPACE ?? root
     for (const line of githubAnnotations(verdict, (e) => relative(workspace, resolve(root, e.file)))) process.stdout.write(`${line}\n`)
+  }
+
+  /** In GitHub Actions: a notice (not an error: the gate decides) on each task file with a trial that did not pass. */
+  private noticeFailedTasks(record: RunRecord): void {
+    const root = this.vitest!.config.root
+    const workspace = process.env.GITHUB_WORKSPACE ?? root
+    const escape = (text: string) => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')
+    for (const task of record.tasks) {
+      const bad = task.trials.filter((t) => t.outcome !== 'pass')
+      if (!bad.length || !task.file) continue
+      const first = bad[0]!
+      const message = `${task.id}: ${bad.length} of ${task.trials.length} trial(s) did not pass (${first.outcome}${first.reason ? `: ${first.reason.split('\n')[0]!.slice(0, 200)}` : ''})`
+      process.stdout.write(`::notice file=${escape(relative(workspace, resolve(root, task.file)))},title=self-harness task::${escape(message)}\n`)
+    }
   }
 
   /** The self-contained HTML report beside the record. */

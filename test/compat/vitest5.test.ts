@@ -61,7 +61,7 @@ describe.skipIf(!ready)('vitest 5 on Node 22', () => {
   })
 
   it('gates: a fix is accepted (0) and a regression blocked (1)', async () => {
-    expect((await selfHarness(['vitest', 'run', '--harness=baseline', '--no-gate'])).exitCode).toBe(1)
+    expect((await selfHarness(['vitest', 'run', '--harness=baseline', '--no-gate'])).exitCode).toBe(0) // failing tasks are data; the gate decides
     const accepted = await selfHarness(['accept', '.self-harness/runs/baseline.json', '--to=baseline.record.json'])
     expect(accepted.exitCode, accepted.all).toBe(0)
     const fixer = await selfHarness(['vitest', 'run', '--harness=fixer', '--baseline=baseline.record.json'])
