@@ -27,9 +27,12 @@ export function noActionNote(run: AgentRun): string | undefined {
  * still records the trial as `error`.
  */
 export class TrialInfrastructureError extends SelfHarnessError {
+  /** The run, with its trace, as `agent.run` would have returned it. */
+  readonly run: AgentRun
   constructor(run: AgentRun) {
     const what = run.status === 'timeout' ? 'timed out' : 'ended in an infrastructure error'
     super(run.error?.code === 'SANDBOX_FAILED' ? 'SANDBOX_FAILED' : 'MODEL_FAILED', `The agent run ${what}, so the task was not judged (recorded as error, not as a failure): ${run.error?.message ?? run.status}`)
+    this.run = run
   }
 }
 
