@@ -146,13 +146,13 @@ export function needsEndpoint(argv: readonly string[], env: NodeJS.ProcessEnv, s
 
 /**
  * What vitest shows of a startup error: our own errors as their one-line message (file, field and fix are in it),
- * without the stack and the cause chain, unless `SELF_HARNESS_DEBUG=1` (`self-harness vitest --debug`).
+ * without the stack and the cause chain, unless `SELF_HARNESS_DEBUG=1`.
  */
 function forDisplay(error: unknown): unknown {
   if (!(error instanceof SelfHarnessError) || process.env.SELF_HARNESS_DEBUG === '1') return error
   const shown = new Error(error.message)
   shown.name = 'self-harness'
-  shown.stack = `self-harness: ${error.message}\n    (the stack is shown with --debug or SELF_HARNESS_DEBUG=1)`
+  shown.stack = `self-harness: ${error.message}\n    (SELF_HARNESS_DEBUG=1 shows the stack)`
   return shown
 }
 
