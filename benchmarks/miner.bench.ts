@@ -267,8 +267,8 @@ async function main(): Promise<void> {
     return measure(jobsFile!, Number(totalTasks), Number(workers))
   }
   const large = process.argv.includes('--large')
-  const sizes = large ? [10_000, 100_000] : [10_000]
-  console.log(`miner: mineFailures on synthetic failure traces (8 patterns + 5% noise), one thread vs worker threads, each run a fresh process${large ? '' : ' (add --large for 100k)'}`)
+  const sizes = large ? [10_000, 20_000, 100_000] : [10_000, 20_000]
+  console.log(`miner: mineFailures on synthetic failure traces (8 patterns + 5% noise), one thread vs worker threads, each run a fresh process${large ? '' : '  (add --large for 100k); the worker threshold (`workerThreshold`, 20,000) sits where workers start to pay on 2 cores'}`)
   console.table(await benchMiner(sizes))
 }
 

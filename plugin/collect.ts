@@ -48,10 +48,31 @@ export function collectTasks(
         trials: meta.trials.map((trial) => (trial.tracePath ? { ...trial, tracePath: relativeTrace(trial.tracePath) } : trial)),
       })
     }
-    const errors = module.errors()
-    if (count === 0 && errors.length > 0) {
-      broken.push({ file, message: errors.map((e) => e.message).join('; ').slice(0, 1_000) })
-    }
+    const failed = count === 0 ? loadErrorOf(module, root) : undefined
+    if (failed) broken.push(failed)
   }
   return { tasks, broken, unfinished, collected, requested }
+}
+
+/** The load error of a task file that holds no test because it failed to load, as soon as it is collected. */
+export function loadErrorOf(module: TestModule, root: string): BrokenFile | undefined {
+  const errors = module.errors()
+  if (errors.length === 0 || [...module.children.allTests()].length > 0) return undefined
+  return { file: relative(root, module.moduleId), message: errors.map((e) => e.message).join('; ').slice(0, 1_000) }
+}
+
+/**
+ * The exit code of a run that completed: 0, however many tasks failed (a failing task is data; the gate decides),
+ * or undefined to keep vitest's when something else went wrong: the run was interrupted, an error escaped a test,
+ * or a test that is not a self-harness task failed.
+ */
+export function completedRunExitCode(modules: ReadonlyArray<TestModule>, unhandledErrors: number, reason: string | undefined): 0 | undefined {
+  if (reason === 'interrupted' || unhandledErrors > 0) return undefined
+  for (const module of modules) {
+    if (module.errors().length > 0) return undefined
+    for (const test of module.children.allTests()) {
+      if (test.result().state === 'failed' && !test.meta().selfHarness?.trials.length) return undefined
+    }
+  }
+  return 0
 }

@@ -5,7 +5,11 @@ import type { ProvidedSettings, TaskMetaRecord } from './provided.js'
 
 /** The agent bound to the trial's workspace and the harness in force. */
 export interface Agent {
-  /** Runs the agent on an instruction; resolves with the run and its trace whether it passed, failed or errored. */
+  /**
+   * Runs the agent on an instruction; resolves with the run and its trace when it finished or ran out of turns.
+   * A run that timed out or errored throws a `TrialInfrastructureError` (holding the run), and the trial is recorded
+   * as `error`, never as a failure.
+   */
   run(instruction: string): Promise<AgentRun>
 }
 

@@ -14,7 +14,10 @@ import { dropTruncatedTail, endLastLine, readJournal, removeJournal } from '../s
 import { acquireRunLock } from '../src/record/lock.js'
 import { foreignRecordReason } from '../src/record/merge.js'
 import { runPaths } from '../src/record/paths.js'
-import { selectRun, type SelfHarnessOptions } from './options.js'
+import { checkEndpoint } from '../src/agent/preflight.js'
+import { verifyRecordHarness } from '../src/record/integrity.js'
+import type { RunRecord } from '../src/record/schema.js'
+import { selectRun, type RunSelection, type SelfHarnessOptions } from './options.js'
 import { PROVIDE_KEY, type ProvidedSettings, type TrialMeta } from './provided.js'
 import { findPreviousRecord, readRecord } from '../src/record/store.js'
 import { createReporterRedactor, SelfHarnessReporter } from './reporter.js'
@@ -38,6 +41,12 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
         // Wall-clock budgets are run settings: an old harness file's `limits.runTimeoutMs` is only their default.
         const run = resolveRunSettings(selection.timing, { runTimeoutMs: harness.spec.limits.runTimeoutMs })
         const model = resolveModelOptions({ ...options.model, timeoutMs: run.requestTimeoutMs })
+        const gateBaseline = selection.gate && selection.baseline ? resolve(root, selection.baseline) : undefined
+        // Everything that would stop the run after the tasks is checked before the first model call.
+        if (gateBaseline) await checkBaseline(gateBaseline, harnessDir)
+        if (needsEndpoint(process.argv, process.env, selection)) {
+          await checkEndpoint({ baseURL: model.baseURL, apiKey: model.apiKey, timeoutMs: Math.min(5_000, model.timeoutMs) })
+        }
         const sandbox = selection.sandbox
         validateSandboxMode(sandbox)
         await checkSandboxPolicy(sandbox) // a fallback that would expose the runner's secrets stops the run here
@@ -90,7 +99,7 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
           paths,
           resume: journal.trials,
           onlyListed: Boolean(selection.only),
-          baseline: selection.gate && selection.baseline ? resolve(root, selection.baseline) : undefined,
+          baseline: gateBaseline,
           policy: resolveGatePolicy(options.gate ?? {}),
           harnessDir,
           flakeDir: paths.flakeDir,
@@ -102,15 +111,69 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
         return { test: { runner: RUNNER, provide: { [PROVIDE_KEY]: settings } } }
       } catch (error) {
         reportStartupError(error)
-        throw error
+        throw forDisplay(error)
       }
     },
     configureVitest({ vitest }) {
       if (reporter && !vitest.config.reporters.includes(reporter as never)) {
         vitest.config.reporters.push(reporter as never)
       }
+      // In GitHub Actions a gated run writes the step summary and the annotations itself, verdict first: vitest's
+      // reporter would put a `::error` on every failing task and its own summary above the verdict.
+      if (reporter?.gated && process.env.GITHUB_ACTIONS === 'true') {
+        const reporters = vitest.config.reporters as unknown[]
+        for (let i = reporters.length - 1; i >= 0; i--) {
+          const entry = reporters[i]
+          if (entry === 'github-actions' || (Array.isArray(entry) && entry[0] === 'github-actions')) reporters.splice(i, 1)
+        }
+      }
     },
   }
+}
+
+/**
+ * The baseline a gated run compares against, read and checked now rather than after every task has run. A missing
+ * file points at `self-harness accept`, the command that makes one.
+ */
+async function checkBaseline(file: string, harnessDir: string): Promise<void> {
+  let baseline: RunRecord
+  try {
+    baseline = await readRecord(file)
+  } catch (error) {
+    if (error instanceof SelfHarnessError && error.code === 'RECORD_NOT_FOUND') {
+      throw new ConfigurationError(
+        'RECORD_NOT_FOUND',
+        `No run record at ${file}, the baseline this run is gated against (--baseline or SELF_HARNESS_BASELINE). ` +
+          `Make it from a finished run with \`self-harness accept <record> --to=${file}\`, or run without --baseline (no task was run).`,
+        { cause: error, file, field: 'baseline' },
+      )
+    }
+    throw error
+  }
+  await verifyRecordHarness(baseline, file, harnessDir)
+}
+
+/**
+ * Whether this run will call the model, so the endpoint is checked first: not when vitest only merges shard
+ * reports or lists tests, not when every answer comes from a read-only cache, not when `SELF_HARNESS_PREFLIGHT=0`.
+ */
+export function needsEndpoint(argv: readonly string[], env: NodeJS.ProcessEnv, selection: RunSelection): boolean {
+  if (env.SELF_HARNESS_PREFLIGHT === '0') return false
+  if (selection.cache?.mode === 'read-only') return false
+  const quiet = ['--merge-reports', '--mergeReports', 'list', '--list', '--listTags', '--clearCache']
+  return !argv.some((arg) => quiet.some((flag) => arg === flag || arg.startsWith(`${flag}=`)))
+}
+
+/**
+ * What vitest shows of a startup error: our own errors as their one-line message (file, field and fix are in it),
+ * without the stack and the cause chain, unless `SELF_HARNESS_DEBUG=1`.
+ */
+function forDisplay(error: unknown): unknown {
+  if (!(error instanceof SelfHarnessError) || process.env.SELF_HARNESS_DEBUG === '1') return error
+  const shown = new Error(error.message)
+  shown.name = 'self-harness'
+  shown.stack = `self-harness: ${error.message}\n    (SELF_HARNESS_DEBUG=1 shows the stack)`
+  return shown
 }
 
 /** Tells a wrapping `self-harness vitest` process why startup failed, so it can exit with the design's code. */

@@ -42,10 +42,26 @@ export interface TrialMeta {
   reason?: string
 }
 
+/** The trial in progress, as the runner sends it to the main process while it runs (for progress lines). */
+export interface LiveStatus {
+  trial: number
+  turn: number
+  /** Tokens used so far by this trial. */
+  tokens: number
+  /** Epoch milliseconds since the trial waits on the model; null while it is not waiting. */
+  waitingSince: number | null
+  startedAt: number
+  lastTool?: string
+}
+
 /** What `task.meta.selfHarness` holds after a run. */
 export interface TaskMetaRecord {
   harnessId: string
   /** Trials the run asked for of this task; travels with the task through shards and blob merges. */
   requested?: number
   trials: TrialMeta[]
+  /** The trial in progress, while one runs. */
+  live?: LiveStatus | null
+  /** Console notes by trial index, such as a trial that made no tool call and what the model said. */
+  notes?: Record<number, string>
 }

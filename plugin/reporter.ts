@@ -18,7 +18,8 @@ import { buildRecord, findPreviousRecord, readRecord, writeFileAtomic } from '..
 import { schemaWords, type Redactor } from '../src/trace/redact.js'
 import { MiningReportSchema } from '../src/miner/schema.js'
 import { createRunRedactor } from './secrets.js'
-import { collectTasks } from './collect.js'
+import { collectTasks, completedRunExitCode, loadErrorOf } from './collect.js'
+import { createProgress, type Progress } from './progress.js'
 
 /** What the reporter needs to know about the run. */
 export interface ReporterSettings {
@@ -67,7 +68,15 @@ function exitCodeOf(error: unknown): number {
 export class SelfHarnessReporter implements Reporter {
   private vitest: Vitest | undefined
   private progress = { total: 0, done: 0, passed: 0, tokens: 0, lastShown: 0, collected: 0, files: 0, filesSeen: 0 }
+  private trials: Progress | undefined
+  /** Task files that failed to load, reported as soon as they were collected. */
+  private brokenNow: string[] = []
   constructor(private readonly settings: ReporterSettings) {}
+
+  /** Whether this run is gated against a baseline. */
+  get gated(): boolean {
+    return Boolean(this.settings.baseline)
+  }
 
   onInit(vitest: Vitest): void {
     this.vitest = vitest
@@ -76,6 +85,10 @@ export class SelfHarnessReporter implements Reporter {
   onTestRunStart(specifications: ReadonlyArray<unknown>): void {
     // One task per file until the files are collected; then the tests they hold.
     this.progress = { total: specifications.length, done: 0, passed: 0, tokens: 0, lastShown: 0, collected: 0, files: specifications.length, filesSeen: 0 }
+    this.brokenNow = []
+    this.trials?.stop()
+    const vitest = this.vitest
+    if (vitest) this.trials = createProgress({ log: (line) => vitest.logger.log(line), trials: this.settings.trials, mode: progressMode(), everyMs: Number(process.env.SELF_HARNESS_PROGRESS_MS) || 5_000 })
   }
 
   onTestModuleCollected(module: TestModule): void {
@@ -83,6 +96,23 @@ export class SelfHarnessReporter implements Reporter {
     p.collected += [...module.children.allTests()].length
     p.filesSeen++
     p.total = p.collected + (p.files - p.filesSeen)
+    const vitest = this.vitest
+    const broken = vitest && loadErrorOf(module, vitest.config.root)
+    if (!broken) return
+    // Said at once, not after every other task has run; a gated run stops here, as the gate would refuse it.
+    this.brokenNow.push(broken.file)
+    vitest.logger.error(pc.red(`self-harness: task file ${broken.file} failed to load: ${broken.message}`))
+    if (this.settings.baseline) {
+      vitest.logger.error(pc.red(`self-harness: stopping the gated run: a gate over a suite with a broken task file would be refused. Fix ${broken.file} and run again; finished trials are kept.`))
+      void vitest.cancelCurrentRun('test-failure')
+    }
+  }
+
+  /** Live status and one line per finished trial, from the meta the runner sends while tests run. */
+  onTaskUpdate(packs: ReadonlyArray<readonly [string, unknown, { selfHarness?: unknown } | undefined]>): void {
+    for (const [id, , meta] of packs) {
+      if (meta?.selfHarness) this.trials?.update(id, meta.selfHarness as never)
+    }
   }
 
   /** Shows progress: tasks done of total, pass rate so far, tokens so far. */
@@ -106,17 +136,29 @@ export class SelfHarnessReporter implements Reporter {
   }
 
   async onTestRunEnd(modules: ReadonlyArray<TestModule>, errors: ReadonlyArray<SerializedError> = [], reason?: TestRunEndReason): Promise<void> {
+    this.trials?.stop()
     const vitest = this.vitest
-    if (!vitest || vitest.config.shard) return // a shard writes its blob; the merge writes the record
+    if (!vitest) return
+    // A run that completed ends 0 whatever its tasks did: failing tasks are data, and the gate (when there is one)
+    // sets the exit code below. Failures of ordinary tests, unhandled errors and interrupted runs keep vitest's.
+    const completed = completedRunExitCode(modules, errors.length, reason)
+    if (completed !== undefined && !this.brokenNow.length) process.exitCode = completed
+    if (vitest.config.shard) return // a shard writes its blob; the merge writes the record
     const redact = this.settings.redact
     const log = (line: string) => vitest.logger.log(redact.text(line))
+    if (this.brokenNow.length && this.settings.baseline) {
+      process.exitCode = 2
+      vitest.logger.error(pc.red(redact.text(`self-harness: not gated: task file(s) ${this.brokenNow.join(', ')} failed to load. The finished trials stay in ${this.settings.journalFile} for the next run.`)))
+      return
+    }
     try {
       const recordDir = dirname(this.settings.recordFile)
       const collected = collectTasks(modules, vitest.config.root, recordDir)
       const { broken, requested } = collected
       for (const file of broken) {
-        vitest.logger.error(pc.red(redact.text(`self-harness: task file ${file.file} failed to load: ${file.message}`)))
+        if (!this.brokenNow.includes(file.file)) vitest.logger.error(pc.red(redact.text(`self-harness: task file ${file.file} failed to load: ${file.message}`)))
       }
+      if (broken.length) process.exitCode = 2
       // Every finished trial counts, also those whose result never reached this process: the journal holds them.
       const journal = await readJournal(this.settings.journalFile, { harnessId: this.settings.harness.id, model: this.settings.model }).catch(() => undefined)
       // The record asks for what the run asked for: taken from the trials' metadata, so a blob merge (which has no
@@ -181,6 +223,7 @@ export class SelfHarnessReporter implements Reporter {
       }
       process.exitCode = verdict.exitCode
       if (process.env.GITHUB_ACTIONS === 'true') await this.reportToGitHub(verdict, baseline, record)
+      if (process.env.GITHUB_ACTIONS === 'true') this.noticeFailedTasks(record)
       if (this.settings.report) await this.writeReport(log, this.settings.baseline, verdictFile)
       this.tellWrapper({ recordFile: this.settings.recordFile, verdictFile, baselineFile: this.settings.baseline })
     } catch (error) {
@@ -253,6 +296,20 @@ export class SelfHarnessReporter implements Reporter {
     for (const line of githubAnnotations(verdict, (e) => relative(workspace, resolve(root, e.file)))) process.stdout.write(`${line}\n`)
   }
 
+  /** In GitHub Actions: a notice (not an error: the gate decides) on each task file with a trial that did not pass. */
+  private noticeFailedTasks(record: RunRecord): void {
+    const root = this.vitest!.config.root
+    const workspace = process.env.GITHUB_WORKSPACE ?? root
+    const escape = (text: string) => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')
+    for (const task of record.tasks) {
+      const bad = task.trials.filter((t) => t.outcome !== 'pass')
+      if (!bad.length || !task.file) continue
+      const first = bad[0]!
+      const message = `${task.id}: ${bad.length} of ${task.trials.length} trial(s) did not pass (${first.outcome}${first.reason ? `: ${first.reason.split('\n')[0]!.slice(0, 200)}` : ''})`
+      process.stdout.write(`::notice file=${escape(relative(workspace, resolve(root, task.file)))},title=self-harness task::${escape(message)}\n`)
+    }
+  }
+
   /** The self-contained HTML report beside the record. */
   private async writeReport(log: (line: string) => void, baseline?: string, verdict?: string): Promise<void> {
     const [{ loadReportData }, { renderHtmlReport }] = await Promise.all([import('../src/report/html/load.js'), import('../src/report/html/render.js')])
@@ -302,4 +359,14 @@ function unfinishedReason(errors: ReadonlyArray<SerializedError>): string {
   const messages = errors.flatMap((e) => [e.message, (e as { cause?: { message?: unknown } }).cause?.message]).filter((m): m is string => typeof m === 'string')
   const worker = messages.find((m) => /worker/i.test(m) && !/emitted error/i.test(m)) ?? messages.find((m) => /worker/i.test(m))
   return `The trial never finished: the worker process running it exited${worker ? ` (${worker.slice(0, 200)})` : ''}.`
+}
+
+/**
+ * How progress is shown: a live status on a terminal, one line per trial otherwise. `SELF_HARNESS_PROGRESS`
+ * (`live`, `trials`, `off`) overrides; `SELF_HARNESS_PROGRESS_MS` sets how often running trials are shown.
+ */
+function progressMode(): 'live' | 'trials' | 'off' {
+  const env = process.env.SELF_HARNESS_PROGRESS
+  if (env === 'live' || env === 'trials' || env === 'off') return env
+  return process.stdout.isTTY ? 'live' : 'trials'
 }

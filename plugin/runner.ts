@@ -14,7 +14,8 @@ import { traceLine } from '../src/trace/line.js'
 import type { Redactor } from '../src/trace/redact.js'
 import { createRunRedactor } from './secrets.js'
 import type { Agent } from './context.js'
-import { PROVIDE_KEY, type ProvidedSettings, type TrialMeta } from './provided.js'
+import { PROVIDE_KEY, type LiveStatus, type ProvidedSettings, type TrialMeta } from './provided.js'
+import { noActionNote, TrialInfrastructureError, withLiveStatus } from './trial-status.js'
 import './context.js'
 
 /** State of the trial in progress for one test. */
@@ -28,7 +29,12 @@ interface TrialState {
   started: number
   /** Why the trial could not be set up (no workspace, no trace folder): it ends as `error`. */
   setupError?: string
+  /** A console note for the trial (it made no tool call). */
+  note?: string
 }
+
+/** Fewest milliseconds between two live-status updates sent to the main process for one test. */
+const LIVE_EVERY_MS = 1_000
 
 /**
  * The vitest runner of self-harness: gives each trial of a test a fresh workspace, an agent under the harness in
@@ -126,6 +132,14 @@ export default class SelfHarnessRunner extends TestRunner {
       throw error
     }
     const ws = workspace
+    const live: LiveStatus = { trial: index, turn: 0, tokens: 0, waitingSince: null, startedAt: Date.now() }
+    meta.live = live
+    let sentAt = 0
+    const push = (force: boolean) => {
+      if (!force && Date.now() - sentAt < LIVE_EVERY_MS) return
+      sentAt = Date.now()
+      this.sendUpdate(test)
+    }
     const agent: Agent = {
       run: async (instruction) => {
         const run = await runAgent({
@@ -133,17 +147,28 @@ export default class SelfHarnessRunner extends TestRunner {
           harness: this.harness,
           client: (this.client ??= this.createClient(settings)),
           workspace: ws,
-          trace: createTraceRecorder({ path: traceFileFor(settings.traceDir, meta.taskId, index, runs.length), redact: this.redact }),
+          trace: withLiveStatus(createTraceRecorder({ path: traceFileFor(settings.traceDir, meta.taskId, index, runs.length), redact: this.redact }), live, push),
           taskId: meta.taskId,
           trial: index,
           settings: settings.run,
         })
         runs.push(run)
         // What the task file sees of the run is redacted like everything written (the trace already is).
-        return { ...run, summary: run.summary && this.redact.text(run.summary), error: run.error && { ...run.error, message: this.redact.text(run.error.message) } }
+        const seen = { ...run, summary: run.summary && this.redact.text(run.summary), error: run.error && { ...run.error, message: this.redact.text(run.error.message) } }
+        const state = this.trials.get(test.id)
+        if (state) state.note = noActionNote(seen)
+        // The task's assertions would judge a workspace nobody worked in: stop the test body here.
+        if (seen.status === 'error' || seen.status === 'timeout') throw new TrialInfrastructureError(seen)
+        return seen
       },
     }
     this.trials.set(test.id, { index, workspace: ws, agent, runs, errorsBefore, started })
+  }
+
+  /** Sends the test's meta (live status, finished trials) to the main process now, for progress lines. */
+  private sendUpdate(test: RunnerTask): void {
+    const send = (this as { onTaskUpdate?: (packs: [string, RunnerTask['result'], RunnerTask['meta']][], events: []) => Promise<void> }).onTaskUpdate
+    send?.call(this, [[test.id, test.result, test.meta]], [])?.catch(() => {})
   }
 
   /** Closes the trial after each try: decides its outcome and stores it in `task.meta`. */
@@ -195,6 +220,7 @@ export default class SelfHarnessRunner extends TestRunner {
         taskId: meta.taskId,
         trial,
       })
+      this.sendUpdate(test)
     } finally {
       if (state.workspace && (outcome === 'pass' || !this.provided.keepWorkspaces)) await state.workspace.dispose()
     }

@@ -46,6 +46,8 @@ export interface EvolveResult {
   stopReason: 'converged' | 'iteration-limit' | 'no-weaknesses'
   accepted: AcceptedStep[]
   proposalsTried: number
+  /** Proposals the guards refused before validation (over the whole run, resumed parts included). */
+  proposalsRefused: number
   /** Task trials actually run, baseline included. */
   trialsRun: number
   /** Task trials a naive loop would run: every proposal re-runs the full decision set for both sides. */
@@ -54,6 +56,7 @@ export interface EvolveResult {
   ledgerFile: string
 }
 
+const clipText = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text)
 const trialsOf = (record: RunRecord) => record.tasks.reduce((n, t) => n + t.trials.length, 0)
 
 /** Pass counts per split of a set of results. */
@@ -145,6 +148,7 @@ export async function evolve(options: EvolveOptions): Promise<EvolveResult> {
     const fresh = mined.weaknesses.filter((w) => !stale.has(w.id)).slice(0, options.weaknessesPerIteration ?? 2)
     if (!fresh.length) {
       stopReason = mined.weaknesses.length ? 'converged' : 'no-weaknesses'
+      state = { ...s, iteration }
       break
     }
     // Validation failures are classified by signature only; their traces never reach the proposer.
@@ -163,7 +167,7 @@ export async function evolve(options: EvolveOptions): Promise<EvolveResult> {
         }, options.dir)
         naiveTrials += 2 * decisionTasks.length * trials
         for (const id of validation.regressions) fragility.set(id, (fragility.get(id) ?? 0) + 1)
-        progress(`  ${validation.accepted ? 'accept' : 'reject'} ${proposal.kind} for ${weakness.id}: ${validation.reason} (${validation.trialsRun} trials run, ${validation.trialsReused} reused${validation.stoppedEarly ? ', stopped early' : ''})`)
+        progress(`  ${validation.accepted ? 'accept' : 'reject'} ${proposal.kind} for "${clipText(weakness.pattern, 80)}" (${weakness.category}, ${weakness.id}): ${validation.reason} (${validation.trialsRun} trials run, ${validation.trialsReused} reused${validation.stoppedEarly ? ', stopped early' : ''})`)
         if (validation.accepted) winners.push({ proposals: [proposal], candidate, validation })
       }
     }
@@ -212,19 +216,40 @@ export async function evolve(options: EvolveOptions): Promise<EvolveResult> {
   const finalSummary = summarize(final.results, final.splits, finalSealed)
   if (!ended) ledger.append({ kind: 'end', reason: stopReason, harnessId: final.current.id, summary: finalSummary, trialsRun, naiveTrials: naiveTrials + sharedTrials })
   const endEntry = ledger.entries.findLast((e) => e.kind === 'end')!
+  // One count everywhere (progress lines, this result, the report): every iteration the ledger opened.
+  const iterations = ledger.entries.reduce((n, e) => (e.kind === 'iteration' ? Math.max(n, e.iteration) : n), 0)
   return {
     model: client.model,
     baseline: { harnessId: start.harnessId, summary: baselineEntry.summary },
     final: { harnessId: final.current.id, file: final.currentFile, summary: finalSummary },
-    iterations: final.iteration,
+    iterations,
     stopReason,
     accepted: accepted.length ? accepted : acceptedFromLedger(ledger),
     proposalsTried,
+    proposalsRefused: ledger.entries.filter((e) => e.kind === 'proposal' && e.refused && e.refused.reason !== 'no-proposals').length,
     trialsRun: endEntry.kind === 'end' ? endEntry.trialsRun : trialsRun,
     naiveTrials: endEntry.kind === 'end' ? endEntry.naiveTrials : naiveTrials + sharedTrials,
     modelCalls: client.calls + modelCallsFromRuns,
     ledgerFile: ledger.file,
   }
+}
+
+/**
+ * Why an evolve run learned nothing, or undefined when it accepted an edit: no failing train task to learn from,
+ * failures without a recurring weakness, or every proposal refused by the guards or by validation. Pure.
+ */
+export function nothingLearned(result: EvolveResult): string | undefined {
+  if (result.accepted.length) return undefined
+  const train = result.baseline.summary.train
+  if (train.tasks === 0) return 'nothing to learn from: no task is in the train split (add tasks, or change the split).'
+  if (train.passed === train.tasks) return `nothing to learn from: all ${train.tasks} train task(s) pass under the baseline harness already.`
+  if (result.stopReason === 'no-weaknesses') {
+    return `nothing learned: the ${train.tasks - train.passed} failing train task(s) show no weakness that recurs across tasks, so there was nothing to propose for.`
+  }
+  if (result.proposalsTried === 0) {
+    return `nothing learned: ${result.proposalsRefused ? `all ${result.proposalsRefused} proposal(s) were refused by the guards` : 'the model proposed no usable edit'}, so no edit was validated.`
+  }
+  return `nothing learned: ${result.proposalsTried} proposal(s) validated and none accepted${result.proposalsRefused ? `, ${result.proposalsRefused} more refused by the guards` : ''}; the harness is unchanged.`
 }
 
 /** A harness version from the current one with proposals' patches applied. */

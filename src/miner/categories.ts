@@ -2,6 +2,7 @@ import { z } from 'zod'
 
 /** Ids of the kinds of weakness, as the article names them. */
 export const WEAKNESS_CATEGORIES = [
+  'no-tool-call',
   'prerequisite-missing',
   'context-lost',
   'verification-missing',
@@ -17,6 +18,7 @@ export type WeaknessCategory = z.infer<typeof WeaknessCategorySchema>
 
 /** Words for each category, for reports and prompts. */
 export const CATEGORY_LABELS: Readonly<Record<WeaknessCategory, string>> = {
+  'no-tool-call': 'no tool call',
   'prerequisite-missing': 'prerequisite missing',
   'context-lost': 'context lost',
   'verification-missing': 'verification missing',
@@ -35,6 +37,8 @@ const ALIASES: Readonly<Record<string, WeaknessCategory>> = {
   order: 'planning-order',
   'planning-failure': 'planning-order',
   'error-handling': 'error-recovery',
+  'no-action': 'no-tool-call',
+  'no-tool-calls': 'no-tool-call',
 }
 
 /** Reads a category as a model may write it (`Planning/Order`, `prerequisite missing`); undefined when unknown. */

@@ -9,6 +9,8 @@ export const ORDER_ERRORS: ReadonlySet<string> = new Set(['no such file or direc
 
 /**
  * The category the features point to, first rule that holds:
+ * 0. the run made no tool call on the workspace (nothing, or only `finish`) and did not error: `no-tool-call`
+ *    (the model did not act: an endpoint without tool calling, or a task the model cannot start on);
  * 1. the run stopped on a failed command: a prerequisite error is `prerequisite-missing`, a missing input is
  *    `planning-order`, anything else (a timeout included) is `error-recovery` (it gave up instead of handling it);
  * 2. the run itself timed out: `error-recovery`;
@@ -21,6 +23,7 @@ export const ORDER_ERRORS: ReadonlySet<string> = new Set(['no such file or direc
  */
 export function guessCategory(features: TraceFeatures): WeaknessCategory {
   const { cause } = features
+  if (features.noAction) return 'no-tool-call'
   if (cause) {
     if (PREREQUISITE_ERRORS.has(cause.errorKey)) return 'prerequisite-missing'
     if (ORDER_ERRORS.has(cause.errorKey)) return 'planning-order'

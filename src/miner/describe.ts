@@ -21,6 +21,7 @@ const ENDINGS: Record<string, string> = {
 /** A one-line pattern for a cluster, from its features alone. */
 export function rulesPattern(cues: ClusterCues): string {
   const { sample, heads } = cues
+  if (sample.noAction) return sample.lastMessage ? `Makes no tool call and stops; the model says: "${sample.lastMessage.slice(0, 120)}"` : 'Makes no tool call at all'
   const shown = heads.slice(0, 3).map((h) => (h === '<script>' ? 'a local script' : `\`${h}\``))
   const commands = shown.length ? capitalize(shown.join(', ') + (heads.length > 3 ? ', ...' : '')) : 'A command'
   const many = shown.length > 1
@@ -41,6 +42,7 @@ export function rulesPattern(cues: ClusterCues): string {
 }
 
 const WHY: Record<WeaknessCategory, string> = {
+  'no-tool-call': 'The model never acts on the workspace: it answers in text (or calls only finish). Check that the endpoint supports tool calls and that the model knows how to start the task; a harness rule rarely fixes this.',
   'prerequisite-missing': 'A command fails because something it needs was not set up first (configuration, permissions, an installed tool).',
   'context-lost': 'A value given early in the instruction is no longer used correctly once the conversation has grown.',
   'verification-missing': 'The agent declares the task done without checking that its changes landed as intended.',

@@ -42,6 +42,10 @@ export interface TraceFeatures {
   conversationLength: number
   longConversation: boolean
   toolCalls: number
+  /** No tool call but `finish` was made in a run that ended by finishing or running out of turns. */
+  noAction: boolean
+  /** The model's last words, for a run that made no tool call (cut to 200 characters). */
+  lastMessage: string | null
   /** The failed assertion, normalized (`expected <str> to be <str>`). */
   assertion: string | null
   assertionKind: AssertionKind | null
@@ -80,6 +84,7 @@ export function extractFeatures(events: readonly TraceEvent[], options: FeatureO
   let conversationLength = 0
   let assertionRaw: string | null = null
   let status: TraceEnd = 'none'
+  let lastMessage: string | null = null
   for (const event of events) {
     switch (event.kind) {
       case 'trial-start':
@@ -87,6 +92,9 @@ export function extractFeatures(events: readonly TraceEvent[], options: FeatureO
         break
       case 'model-request':
         conversationLength = Math.max(conversationLength, event.messages)
+        break
+      case 'model-response':
+        if (event.content?.trim()) lastMessage = event.content
         break
       case 'tool-call': {
         const step: Step = { id: event.id, name: event.name, args: event.arguments, ok: null, output: '' }
@@ -131,8 +139,10 @@ export function extractFeatures(events: readonly TraceEvent[], options: FeatureO
   const lostValue = kind === 'value' && assertionRaw !== null && valueLost(assertionRaw, instruction, steps)
   const unverifiedWrite = status === 'finish' && hasUnverifiedWrite(steps)
 
+  const noAction = (status === 'finish' || status === 'max-turns') && !steps.some((s) => s.name !== 'finish')
   const parts: SignatureParts = { end: status }
-  if (cause) {
+  if (noAction) parts.cue = 'no-tool-call'
+  else if (cause) {
     parts.cmd = cause.head
     parts.err = cause.errorKey
   } else {
@@ -144,6 +154,7 @@ export function extractFeatures(events: readonly TraceEvent[], options: FeatureO
   }
 
   const evidence: string[] = []
+  if (noAction && lastMessage) evidence.push(`model said: ${cut(oneLine(lastMessage), 160)}`)
   if (causeAt !== undefined && cause) evidence.push(causeEvidence(steps[causeAt]!))
   if (mismatchLine) evidence.push(cut(mismatchLine, 160))
   if (assertionRaw !== null) evidence.push(`assertion: ${cut(oneLine(assertionRaw), 160)}`)
@@ -162,6 +173,8 @@ export function extractFeatures(events: readonly TraceEvent[], options: FeatureO
     conversationLength,
     longConversation,
     toolCalls: steps.length,
+    noAction,
+    lastMessage: noAction && lastMessage ? cut(oneLine(lastMessage), 200) : null,
     assertion,
     assertionKind: kind,
     lostValue,

@@ -62,6 +62,8 @@ async function nameTopClusters(client: ModelClient, top: Cluster[], weaknesses: 
     const result = await nameCluster(client, cluster)
     if (result.ok) {
       Object.assign(weakness, result.naming, { namedBy: 'model' })
+      // What the trace shows outright is not the model's to re-file: a run without a tool call stays one.
+      if (cluster.category === 'no-tool-call') weakness.category = 'no-tool-call'
       continue
     }
     weakness.note = result.note

@@ -6,6 +6,7 @@ import type { Cluster } from './cluster.js'
 export const MINE_MARKER = '[self-harness:mine]'
 
 const MEANINGS: Record<(typeof WEAKNESS_CATEGORIES)[number], string> = {
+  'no-tool-call': 'the agent made no tool call at all: it answered in text and stopped',
   'prerequisite-missing': 'a step needs something never set up first (configuration, identity, permissions, a tool)',
   'context-lost': 'a value or constraint given early is lost or changed later in a long conversation',
   'verification-missing': 'the agent declares done without checking that its work landed',

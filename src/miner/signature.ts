@@ -7,7 +7,7 @@ export interface SignatureParts {
   /** Error key of the failure (see `errorKey`). */
   err?: string
   /** The one telling cue of a run that failed without a failing command. */
-  cue?: 'mismatch' | 'lost-value' | 'unverified-write' | 'long'
+  cue?: 'no-tool-call' | 'mismatch' | 'lost-value' | 'unverified-write' | 'long'
   /** Kind of the failed assertion, for runs without a failing command. */
   assert?: string
   /** How the run ended. */
@@ -29,10 +29,12 @@ export function buildSignature(parts: SignatureParts): string {
  * The key a signature is clustered under. Signatures that differ only in their command are merged when their
  * error is informative (`cmd:chmod|err:no such file or directory|end:finish` and `cmd:tar|err:no such file or
  * directory|end:finish` are one weakness); with a bare `exit code <n>` the command is what tells failures apart,
- * so it stays. Every other part must match exactly.
+ * so it stays. Runs that made no tool call are one key. Every other part must match exactly.
  */
 export function clusterKeyOf(signature: string): string {
   const parts = signature.split('|')
+  // A run without a tool call is one weakness however it ended.
+  if (parts[0] === 'no-tool-call') return 'no-tool-call'
   const err = parts.find((part) => part.startsWith('err:'))
   if (!err || isGenericErrorKey(err.slice(4))) return signature
   return parts.filter((part) => !part.startsWith('cmd:')).join('|')

@@ -13,7 +13,7 @@ const dir = process.env.SELF_HARNESS_VITEST5_DIR ? resolve(process.env.SELF_HARN
 const ready = Boolean(dir && existsSync(join(dir, 'node_modules', 'vitest')))
 const fixture = resolve(import.meta.dirname, '../fixtures/gate-project')
 
-describe.skipIf(!ready)('vitest 5 on Node 22', () => {
+describe.skipIf(!ready)(`vitest 5 on Node 22${ready ? '' : ' (skipped: SELF_HARNESS_VITEST5_DIR does not name a project prepared by test/compat/setup-vitest5.sh, as .ci/run does)'}`, () => {
   const project = join(dir ?? '', 'gate-project')
   const node = join(dir ?? '', 'node_modules', '.bin', 'node')
   const cli = join(dir ?? '', 'node_modules', 'self-harness', 'dist', 'src', 'cli', 'bin.js')
@@ -61,7 +61,7 @@ describe.skipIf(!ready)('vitest 5 on Node 22', () => {
   })
 
   it('gates: a fix is accepted (0) and a regression blocked (1)', async () => {
-    expect((await selfHarness(['vitest', 'run', '--harness=baseline', '--no-gate'])).exitCode).toBe(1)
+    expect((await selfHarness(['vitest', 'run', '--harness=baseline', '--no-gate'])).exitCode).toBe(0) // failing tasks are data; the gate decides
     const accepted = await selfHarness(['accept', '.self-harness/runs/baseline.json', '--to=baseline.record.json'])
     expect(accepted.exitCode, accepted.all).toBe(0)
     const fixer = await selfHarness(['vitest', 'run', '--harness=fixer', '--baseline=baseline.record.json'])

@@ -37,6 +37,8 @@ describe('bad input', () => {
     const gated = await selfHarness(['vitest', 'run', '--harness=baseline', `--baseline=${join(out, 'b.json')}`])
     expect(gated.exitCode).toBe(2)
     expect(gated.all).toContain('tasks/throws-on-import.test.ts')
+    // Said when the file is collected, and the gated run stops there instead of spending model calls on a verdict it would refuse.
+    expect(gated.all).toContain('stopping the gated run')
   })
 
   it('refuses a missing baseline record, naming the file (exit 2)', async () => {

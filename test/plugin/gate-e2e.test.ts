@@ -39,7 +39,7 @@ const outcomeOf = (rec: RunRecord, stem: string) => rec.tasks.find((t) => t.file
 describe('a task suite run under harness versions and gated', () => {
   it('records a passing and a failing task under the baseline', async () => {
     const run = await selfHarness(['vitest', 'run', '--harness=baseline', '--no-gate'])
-    expect(run.exitCode, run.all).toBe(1) // a task failed, and vitest says so when nothing is gated
+    expect(run.exitCode, run.all).toBe(0) // a task failed, but the run completed: without a gate, failing tasks are data
     const rec = await record('baseline')
     expect(rec.harness.name).toBe('baseline')
     expect(rec.model).toBe('sim-steady')

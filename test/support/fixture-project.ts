@@ -41,10 +41,10 @@ export function useFixtureProject(options: FixtureProjectOptions) {
     get sim(): SimServer {
       return state.sim!
     },
-    run: (args: string[]) =>
+    run: (args: string[], env: Record<string, string> = {}) =>
       execa(process.execPath, [cliPath, ...args], {
         cwd: project,
-        env: { OPENAI_BASE_URL: state.sim!.url, OPENAI_API_KEY: 'k', SELF_HARNESS_MODEL: options.model ?? 'sim-steady', SELF_HARNESS_OUTPUT_DIR: out, NO_COLOR: '1', ...options.env },
+        env: { OPENAI_BASE_URL: state.sim!.url, OPENAI_API_KEY: 'k', SELF_HARNESS_MODEL: options.model ?? 'sim-steady', SELF_HARNESS_OUTPUT_DIR: out, NO_COLOR: '1', ...options.env, ...env },
         reject: false,
         all: true,
       }),

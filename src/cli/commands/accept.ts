@@ -53,6 +53,12 @@ export async function acceptCommand(args: ParsedArgs, out: (text: string) => voi
   await writeBaselineHistory(historyFile, next)
   const passed = record.tasks.filter((task) => task.trials.some((trial) => trial.outcome === 'pass')).length
   const kept = historyMatches(history, record) ? `added to the history (${next.runs} run(s))` : 'starting a new history'
+  if (passed === 0 && record.tasks.length > 0) {
+    process.stderr.write(
+      `${pc.yellow('self-harness accept: warning:')} no task of ${file} passed (${record.tasks.length} task(s), all failing): a gate against this baseline blocks nothing. ` +
+        'Check that the model can do the tasks (a run without tool calls, or a simulator without solutions for them, fails everything) before committing it.\n',
+    )
+  }
   out(`Accepted ${file} (harness ${record.harness.name} ${record.harness.id}, ${record.tasks.length} tasks, ${passed} passing) as the baseline ${to}, ${kept} in ${historyFile}. Commit both.`)
   return 0
 }

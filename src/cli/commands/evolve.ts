@@ -1,9 +1,11 @@
 import { resolve } from 'node:path'
 import pc from 'picocolors'
 import { createModelClient, resolveModelOptions } from '../../agent/model.js'
-import { describePatch } from '../../harness/patch.js'
+import { applyPatch } from '../../harness/patch.js'
+import type { HarnessSpec } from '../../harness/spec.js'
+import { describeEdit } from '../../report/edit-diff.js'
 import { loadHarness } from '../../harness/version.js'
-import { evolve, type EvolveResult } from '../../evolve/loop.js'
+import { evolve, nothingLearned, type EvolveResult } from '../../evolve/loop.js'
 import { ConfigurationError } from '../../errors.js'
 import { stringFlag, type ParsedArgs } from '../args.js'
 import { createVitestTaskRunner } from '../vitest-task-runner.js'
@@ -37,27 +39,37 @@ export async function evolveCommand(args: ParsedArgs, cwd: string, out: (text: s
     proposalsPerWeakness: positiveInt(args, 'proposals', 4),
     onProgress: (line) => process.stderr.write(`${pc.dim('self-harness evolve')} ${line}\n`),
   })
-  out(args.flags.json ? JSON.stringify(result) : renderEvolve(result))
-  return 0
+  out(args.flags.json ? JSON.stringify(result) : renderEvolve(result, baseline.spec))
+  // Promotion needs a net gain: a loop that accepted no edit did not deliver one (exit 1, as the gate's promote mode).
+  const why = nothingLearned(result)
+  if (why) process.stderr.write(`${pc.red('self-harness evolve:')} ${why}\n`)
+  return why ? 1 : 0
 }
 
 const rate = (s: { passed: number; tasks: number } | undefined) => (s && s.tasks ? `${((100 * s.passed) / s.tasks).toFixed(1)}%` : 'n/a')
 
-/** A readable summary of an evolve run. */
-export function renderEvolve(result: EvolveResult): string {
+/** A readable summary of an evolve run; accepted edits read as a diff of the harness they changed (from `start`). */
+export function renderEvolve(result: EvolveResult, start?: HarnessSpec): string {
   const b = result.baseline.summary
   const f = result.final.summary
   const lines = [
-    pc.bold(`evolve on ${result.model}: ${result.iterations} iteration(s), stopped: ${result.stopReason}`),
+    pc.bold(`evolve on ${result.model}: ${result.iterations} iteration(s), stopped: ${nothingLearned(result) ? 'nothing learned' : result.stopReason}`),
     `  validation ${rate(b.validation)} -> ${rate(f.validation)}   sealed ${rate(b.sealed)} -> ${rate(f.sealed)}   train ${rate(b.train)} -> ${rate(f.train)}`,
     `  ${result.proposalsTried} proposal(s) tried, ${result.accepted.length} version(s) accepted; final harness ${result.final.harnessId}${result.final.file ? ` (${result.final.file})` : ''}`,
     `  cost: ${result.trialsRun} task trials against ${result.naiveTrials} for a loop that re-runs everything; ${result.modelCalls} model calls`,
   ]
+  let before: HarnessSpec | undefined = start
   for (const step of result.accepted) {
     lines.push(pc.bold(`  iteration ${step.iteration}: ${step.harnessId} (parent ${step.parent})`))
     for (const proposal of step.proposals) {
       lines.push(`    ${proposal.kind}: ${proposal.rationale}`)
-      for (const op of describePatch(proposal.patch)) lines.push(pc.dim(`      ${op}`))
+      const edited = before
+      for (const line of describeEdit(proposal.patch, edited)) lines.push(`      ${line.includes(': + ') ? pc.green(line) : line.includes(': - ') ? pc.red(line) : line}`)
+      try {
+        before = before && applyPatch(before, proposal.patch)
+      } catch {
+        before = undefined // the run's own history no longer applies: show new values only
+      }
     }
   }
   lines.push(pc.dim(`  ledger: ${result.ledgerFile}`))

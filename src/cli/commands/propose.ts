@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import pc from 'picocolors'
 import { createModelClient, resolveModelOptions } from '../../agent/model.js'
-import { describePatch } from '../../harness/patch.js'
+import { describeEdit } from '../../report/edit-diff.js'
 import { loadHarness } from '../../harness/version.js'
 import { proposeEdits } from '../../proposer/index.js'
 import { readRecord } from '../../record/store.js'
@@ -38,10 +38,10 @@ export async function proposeCommand(args: ParsedArgs, cwd: string, out: (text: 
     out(JSON.stringify({ weakness, ...result }))
     return 0
   }
-  const lines = [pc.bold(`${result.proposals.length} proposal(s) for ${weakness.id}: ${weakness.pattern}`)]
+  const lines = [pc.bold(`${result.proposals.length} proposal(s) for "${weakness.pattern}"`) + pc.dim(` (${weakness.category}, ${weakness.id})`)]
   for (const p of result.proposals) {
     lines.push(`${pc.green('kept')} ${p.id} ${p.kind}: ${p.rationale}`)
-    for (const op of describePatch(p.patch)) lines.push(pc.dim(`    ${op}`))
+    for (const line of describeEdit(p.patch, harness.spec)) lines.push(`    ${line}`)
   }
   for (const r of result.refused) lines.push(`${pc.red('refused')} ${r.reason}: ${r.detail}`)
   out(lines.join('\n'))
