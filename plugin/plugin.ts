@@ -13,6 +13,7 @@ import { selectRun, type SelfHarnessOptions } from './options.js'
 import { PROVIDE_KEY, type ProvidedSettings, type TrialMeta } from './provided.js'
 import { readRecord } from '../src/record/store.js'
 import { recordPathFor, SelfHarnessReporter } from './reporter.js'
+import { cacheDirFor } from './cache-dir.js'
 
 const RUNNER = fileURLToPath(new URL('./runner.js', import.meta.url))
 
@@ -79,7 +80,8 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
           extend,
           report: selection.report,
         })
-        return { test: { runner: RUNNER, provide: { [PROVIDE_KEY]: settings } } }
+        const cacheDir = cacheDirFor(root, userConfig.cacheDir ?? (userConfig.test?.cache ? userConfig.test.cache.dir : undefined))
+        return { ...(cacheDir ? { cacheDir } : {}), test: { runner: RUNNER, provide: { [PROVIDE_KEY]: settings } } }
       } catch (error) {
         reportStartupError(error)
         throw error

@@ -36,7 +36,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'vitest',
     args: '[...vitest args]',
-    summary: 'Run the tasks under a harness with vitest (every other flag goes to vitest)',
+    summary: 'Run the tasks under a harness with vitest',
     passThrough: true,
     flags: [
       { flag: '--harness <name>', description: 'Harness version to run (harnesses/<name>.json)', default: 'baseline' },

@@ -14,9 +14,15 @@ const exists = (file: string) => access(file).then(() => true, () => false)
  */
 export async function initCommand(args: ParsedArgs, cwd: string, out: (text: string) => void): Promise<number> {
   const example = await readFile(join(packageRoot(), 'examples', 'harness-gate.yml'), 'utf8')
-  const files = scaffoldFiles(example)
+  const pkg = await readFile(join(cwd, 'package.json'), 'utf8').then((text) => JSON.parse(text) as { type?: unknown }, () => undefined)
+  const files = scaffoldFiles(example, pkg?.type === 'module')
   const taken: string[] = []
   for (const file of files) if (await exists(join(cwd, file.path))) taken.push(file.path)
+  // A vitest config under another extension would be loaded instead of (or beside) the one written here.
+  for (const ext of ['ts', 'mts', 'js', 'mjs', 'cts', 'cjs']) {
+    const other = `vitest.config.${ext}`
+    if (!files.some((f) => f.path === other) && (await exists(join(cwd, other)))) taken.push(other)
+  }
   if (taken.length && !args.flags.force) {
     throw new ConfigurationError('USAGE', `init would overwrite ${taken.join(', ')}; nothing was written. Move them away, or run \`self-harness init --force\` to overwrite them.`, { field: 'force' })
   }
