@@ -192,6 +192,8 @@ describe('the packed package, installed into an empty project', () => {
     const run = await sh(['vitest', 'run', '--no-gate'], { cwd: suite })
     expect(run.exitCode, run.all).toBe(0)
     expect(await readdir(suite)).not.toContain('node_modules')
+    // npm takes the nearest folder with a package.json or a node_modules as the project: still the project.
+    expect((await execa('npm', ['prefix'], { cwd: suite, env: userEnv(), extendEnv: false })).stdout.trim()).toBe(project)
     const help = await sh(['--help'], { cwd: suite })
     expect(help.exitCode, help.all).toBe(0)
   }, 120_000)
