@@ -107,25 +107,14 @@ function refuseUnknownFlags(spec: CommandSpec, args: readonly string[]): void {
   }
 }
 
-/** Reads the flags of the spec out of cac's parsed options, by their long names as typed. */
-function flagsOf(spec: CommandSpec, options: Record<string, unknown>): Record<string, string | boolean> {
+/** The flags typed, by their long names, from the normalized `--name[=value]` tokens; values keep their text. */
+function flagsOf(spec: CommandSpec, own: readonly string[]): Record<string, string | boolean> {
   const flags: Record<string, string | boolean> = {}
-  const camel = (name: string) => name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())
-  for (const flag of spec.flags) {
-    const [name] = flagNames(flag).filter((n) => n.length > 1)
-    if (!name) continue
-    if (name.startsWith('no-')) {
-      if (options[camel(name.slice(3))] === false) flags[name] = true
-      continue
-    }
-    let value = options[camel(name)]
-    if (Array.isArray(value)) value = value.at(-1)
-    if (value === undefined) continue
-    if (!flag.flag.includes('<') && !flag.flag.includes('[')) {
-      if (value === true) flags[name] = true
-      continue
-    }
-    flags[name] = value === true ? true : String(value)
+  for (const token of own) {
+    const match = /^--([a-z][\w-]*)(?:=(.*))?$/s.exec(token)!
+    const flag = spec.flags.find((f) => flagNames(f).includes(match[1]!))
+    const name = flag ? flagNames(flag).find((n) => n.length > 1)! : match[1]!
+    flags[name] = match[2] ?? true
   }
   return flags
 }
@@ -159,14 +148,15 @@ export function parseCommandLine(argv: readonly string[], version = '0.0.0'): Co
   const args = tail.filter((arg, i) => !(arg === '--debug' && (end < 0 || i < end)))
   if (spec.passThrough) {
     const { own, rest } = splitPassThrough(spec, args)
-    const parsed = cli.parse(['node', 'self-harness', spec.name, ...own], { run: false })
-    return { kind: 'run', debug, args: { command: spec.name, positional: [], flags: flagsOf(spec, parsed.options), rest } }
+    return { kind: 'run', debug, args: { command: spec.name, positional: [], flags: flagsOf(spec, own), rest } }
   }
   refuseUnknownFlags(spec, args)
+  // cac splits positional arguments from flags and takes what follows `--`; the flags' text is read from argv.
   const parsed = cli.parse(['node', 'self-harness', spec.name, ...args], { run: false })
   const positional = parsed.args.map(String)
   const rest = ((parsed.options['--'] as unknown[] | undefined) ?? []).map(String)
-  return { kind: 'run', debug, args: { command: spec.name, positional, flags: flagsOf(spec, parsed.options), rest } }
+  const own = splitPassThrough(spec, end < 0 ? args : args.slice(0, args.indexOf('--'))).own
+  return { kind: 'run', debug, args: { command: spec.name, positional, flags: flagsOf(spec, own), rest } }
 }
 
 function unknownCommand(name: string): ConfigurationError {
