@@ -157,6 +157,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'Run the loop demo on the bundled suite with the simulated models',
     flags: [
       { flag: '--gate', description: 'Run the gate demo instead (baseline, candidate and risky harnesses)' },
+      { flag: '--profiles <list>', description: 'Simulated profiles of the loop demo, comma-separated', default: 'sim-steady,sim-hasty,sim-forgetful' },
       { flag: '--out <dir>', description: 'Where records, ledgers and traces go', default: '.self-harness/demo' },
     ],
   },

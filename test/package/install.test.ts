@@ -185,6 +185,17 @@ describe('the packed package, installed into an empty project', () => {
     expect((await child).exitCode).toBe(0)
   }, 60_000)
 
+  it('runs the loop demo from the installed package, writing under .self-harness/demo and not into the package', async () => {
+    const pkg = join(project, 'node_modules/self-harness')
+    const before = (await listing(pkg)).filter((p) => p !== 'node_modules/.vite')
+    const demo = await sh(['demo', '--profiles=sim-steady'])
+    expect(demo.exitCode, demo.all).toBe(0)
+    expect(demo.all).toMatch(/sim-steady \| \d+\.\d% -> \d+\.\d%/)
+    expect(await readdir(join(project, '.self-harness/demo/evolve'))).toEqual(['sim-steady'])
+    // vite's cache of the bundled suite goes to node_modules/.vite of the package, like any dependency's.
+    expect((await listing(pkg)).filter((p) => p !== 'node_modules/.vite')).toEqual(before)
+  }, 600_000)
+
   it('runs from a suite folder without a package.json, also after a run (no node_modules/.vite there)', async () => {
     const suite = join(project, 'agents')
     await mkdir(suite)
