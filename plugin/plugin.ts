@@ -14,6 +14,7 @@ import { PROVIDE_KEY, type ProvidedSettings, type TrialMeta } from './provided.j
 import { readRecord } from '../src/record/store.js'
 import { recordPathFor, SelfHarnessReporter } from './reporter.js'
 import { cacheDirFor } from './cache-dir.js'
+import { startupError } from './startup-error.js'
 
 const RUNNER = fileURLToPath(new URL('./runner.js', import.meta.url))
 
@@ -84,7 +85,7 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
         return { ...(cacheDir ? { cacheDir } : {}), test: { runner: RUNNER, provide: { [PROVIDE_KEY]: settings } } }
       } catch (error) {
         reportStartupError(error)
-        throw error
+        throw startupError(error)
       }
     },
     configureVitest({ vitest }) {

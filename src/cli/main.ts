@@ -55,6 +55,8 @@ export async function main(argv: readonly string[], cwd = process.cwd()): Promis
       return 0
     }
     debug = line.debug
+    // The vitest processes a command starts print the plugin's startup errors with their stack too.
+    if (debug) process.env.SELF_HARNESS_DEBUG = '1'
     const run = await RUN[line.args.command!]!()
     return await run(line.args, cwd, out)
   } catch (error) {
