@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { execa } from 'execa'
@@ -19,7 +19,14 @@ function userEnv(): Record<string, string> {
 }
 
 afterAll(async () => {
-  if (work) await rm(work, { recursive: true, force: true })
+  if (!work) return
+  // `npx` in a package's own folder links it into npm's npx cache; drop the entry that points into the clone.
+  const cache = join((await execa('npm', ['config', 'get', 'cache'], { env: userEnv(), extendEnv: false })).stdout.trim(), '_npx')
+  for (const entry of await readdir(cache).catch(() => [])) {
+    const pkg = await readFile(join(cache, entry, 'package.json'), 'utf8').catch(() => '')
+    if (pkg.includes(work)) await rm(join(cache, entry), { recursive: true, force: true })
+  }
+  await rm(work, { recursive: true, force: true })
 })
 
 describe('a fresh clone', () => {
