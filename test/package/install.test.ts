@@ -45,8 +45,11 @@ let tarball: string
 let endpoint: Server
 let requests = 0
 
-const sh = (args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) =>
-  execa('npx', ['--no-install', 'self-harness', ...args], { cwd: options.cwd ?? project, env: userEnv(options.env), extendEnv: false, reject: false, all: true })
+const sh = (args: string[], options: { cwd?: string; env?: Record<string, string>; keepColor?: boolean } = {}) => {
+  const env = userEnv(options.env)
+  if (options.keepColor) delete env.NO_COLOR
+  return execa('npx', ['--no-install', 'self-harness', ...args], { cwd: options.cwd ?? project, env, extendEnv: false, reject: false, all: true })
+}
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'self-harness-package-'))
@@ -163,6 +166,15 @@ describe('the packed package, installed into an empty project', () => {
     expect(evolve.stderr).toContain('did you mean `--max-iterations`?')
     const passed = await sh(['vitest', 'run', '--reporter=dot', '--no-gate'])
     expect(passed.exitCode, passed.all).toBe(0)
+  }, 120_000)
+
+  it('keeps colour off with FORCE_COLOR=0 for the command and the vitest it starts, on with FORCE_COLOR=1', async () => {
+    const off = await sh(['vitest', 'run', '--no-gate'], { env: { FORCE_COLOR: '0' }, keepColor: true })
+    expect(off.exitCode, off.all).toBe(0)
+    expect(off.all).toContain('Test Files')
+    expect(off.all).not.toMatch(/\u001b\[/)
+    const on = await sh(['vitest', 'run', '--no-gate'], { env: { FORCE_COLOR: '1' }, keepColor: true })
+    expect(on.all).toMatch(/\u001b\[/)
   }, 120_000)
 
   it('reports a configuration error in one line, and its stack only with --debug', async () => {
