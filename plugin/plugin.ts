@@ -21,6 +21,8 @@ import { selectRun, type RunSelection, type SelfHarnessOptions } from './options
 import { PROVIDE_KEY, type ProvidedSettings, type TrialMeta } from './provided.js'
 import { findPreviousRecord, readRecord } from '../src/record/store.js'
 import { createReporterRedactor, SelfHarnessReporter } from './reporter.js'
+import { cacheDirFor } from './cache-dir.js'
+import { startupError } from './startup-error.js'
 
 const RUNNER = fileURLToPath(new URL('./runner.js', import.meta.url))
 
@@ -108,10 +110,11 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
           report: selection.report,
           redact: createReporterRedactor(options.model?.apiKey),
         })
-        return { test: { runner: RUNNER, provide: { [PROVIDE_KEY]: settings } } }
+        const cacheDir = cacheDirFor(root, userConfig.cacheDir ?? (userConfig.test?.cache ? userConfig.test.cache.dir : undefined))
+        return { ...(cacheDir ? { cacheDir } : {}), test: { runner: RUNNER, provide: { [PROVIDE_KEY]: settings } } }
       } catch (error) {
         reportStartupError(error)
-        throw forDisplay(error)
+        throw startupError(error)
       }
     },
     configureVitest({ vitest }) {
@@ -162,18 +165,6 @@ export function needsEndpoint(argv: readonly string[], env: NodeJS.ProcessEnv, s
   if (selection.cache?.mode === 'read-only') return false
   const quiet = ['--merge-reports', '--mergeReports', 'list', '--list', '--listTags', '--clearCache']
   return !argv.some((arg) => quiet.some((flag) => arg === flag || arg.startsWith(`${flag}=`)))
-}
-
-/**
- * What vitest shows of a startup error: our own errors as their one-line message (file, field and fix are in it),
- * without the stack and the cause chain, unless `SELF_HARNESS_DEBUG=1`.
- */
-function forDisplay(error: unknown): unknown {
-  if (!(error instanceof SelfHarnessError) || process.env.SELF_HARNESS_DEBUG === '1') return error
-  const shown = new Error(error.message)
-  shown.name = 'self-harness'
-  shown.stack = `self-harness: ${error.message}\n    (SELF_HARNESS_DEBUG=1 shows the stack)`
-  return shown
 }
 
 /** Tells a wrapping `self-harness vitest` process why startup failed, so it can exit with the design's code. */

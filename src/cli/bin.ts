@@ -1,4 +1,7 @@
 #!/usr/bin/env node
-import { main } from './main.js'
+import { normalizeColorEnv } from './color.js'
 
+// Colour settings first: picocolors reads the environment once, when it loads with main.
+normalizeColorEnv(process.env)
+const { main } = await import('./main.js')
 process.exitCode = await main(process.argv.slice(2))

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { parseSimArgs } from '../../fixtures/sim/cli-args.js'
+import { bundledSolutionsDir } from '../../fixtures/sim/bundled.js'
 import { loadSolutions } from '../../fixtures/sim/solutions.js'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 
 describe('the simulator command line', () => {
   it('reads the port, the solutions directory, the seed, the latency and the faults', () => {
@@ -12,11 +13,18 @@ describe('the simulator command line', () => {
       ok: true,
       help: false,
       options: { port: 9000, solutionsDir: 'sol', seed: 3, latencyMs: 5, faults: { hang: { count: 1 } } },
+      profile: 'steady',
     })
   })
 
+  it('serves the bundled suite on port 8787 when nothing is given, and takes a profile for the printed settings', () => {
+    expect(parseSimArgs([])).toEqual({ ok: true, help: false, options: { port: 8787, solutionsDir: bundledSolutionsDir() }, profile: 'steady' })
+    expect(bundledSolutionsDir()).toBe(resolve(import.meta.dirname, '../../fixtures/suite/solutions'))
+    expect(parseSimArgs(['--profile', 'sim-hasty'])).toMatchObject({ ok: true, profile: 'hasty' })
+    expect(parseSimArgs(['--profile', 'clever'])).toMatchObject({ ok: false, message: expect.stringContaining('oracle, steady, hasty, forgetful') })
+  })
+
   it('names what is wrong', () => {
-    expect(parseSimArgs([])).toMatchObject({ ok: false, message: expect.stringContaining('--solutions') })
     expect(parseSimArgs(['--solutions', 's', '--port', 'x'])).toMatchObject({ ok: false, message: expect.stringContaining('`--port`') })
     expect(parseSimArgs(['--solutions', 's', '--faults', '{"nope":1}'])).toMatchObject({ ok: false })
     expect(parseSimArgs(['--bogus', '1'])).toMatchObject({ ok: false, message: expect.stringContaining('--bogus') })
