@@ -57,6 +57,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'The gate on two run records',
     flags: [
       json,
+      { flag: '--mode <mode>', description: 'check (block regressions only) or promote (also needs a net gain)' },
+      { flag: '--policy-file <file>', description: "The gate policy to use (default: the one recorded beside the candidate's record)" },
+      { flag: '--history <file>', description: "The baseline's history (default: beside the baseline)" },
+      { flag: '--look <n>', description: 'Which look at the task this is (1 for the run, 2+ for follow-up trials; default 1)' },
       { flag: '--policy <rule>', description: 'Gate rule: exact, strict or split' },
       { flag: '--alpha <a>', description: 'Significance level of the regression test' },
       { flag: '--underpowered <mode>', description: 'Tasks with too few trials: insufficient-evidence or strict' },
@@ -70,6 +74,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: [
       { flag: '--to <file>', description: 'The baseline file to write', default: 'self-harness.baseline.json' },
       { flag: '--allow-errors', description: 'Accept a record that still has infrastructure errors' },
+      { flag: '--force', description: 'Accept a new harness even when it does not beat the current baseline' },
+      { flag: '--policy-file <file>', description: 'The gate policy of the promotion check' },
+      { flag: '--policy <rule>', description: 'Gate rule of the promotion check: exact, strict or split' },
+      { flag: '--alpha <a>', description: 'Significance level of the promotion check' },
+      { flag: '--underpowered <mode>', description: 'Tasks with too few trials: insufficient-evidence or strict' },
     ],
   },
   {
