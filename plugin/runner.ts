@@ -204,6 +204,8 @@ export default class SelfHarnessRunner extends TestRunner {
           state.index,
         )
     meta.trials.push(trial)
+    meta.live = null
+    if (state.note) meta.notes = { ...meta.notes, [state.index]: state.note }
     this.redactErrors(test)
     try {
       // The assertion that failed joins the trace, so the miner sees why the trial failed.

@@ -15,7 +15,9 @@ const verdictOf = async (name: string) => JSON.parse(await readFile(join(out, 'r
 it('blocks a candidate that breaks a 3/3 task (exit 1, named) though it fixes another, and compare agrees', async () => {
   const baselineFile = join(out, 'self-harness.baseline.json')
   const first = await selfHarness(['vitest', 'run', '--harness=baseline', '--trials=3', '--no-gate'])
-  expect(first.exitCode, first.all).toBe(1) // commit-file fails under the baseline harness
+  // commit-file fails under the baseline harness; a run that completed without a gate exits 0 (the gate decides)
+  expect(first.exitCode, first.all).toBe(0)
+  expect(first.all).toContain('3 failed')
   const accepted = await selfHarness(['accept', join(out, 'runs', 'baseline.json'), `--to=${baselineFile}`])
   expect(accepted.exitCode, accepted.all).toBe(0)
   expect(accepted.stdout).toContain('starting a new history')

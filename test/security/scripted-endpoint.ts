@@ -44,6 +44,8 @@ export async function startScriptedEndpoint(answer: (request: ScriptedRequest) =
       res.end(body)
     }
     try {
+      // The run's preflight asks for the model list before the first task.
+      if (req.method === 'GET' && req.url?.endsWith('/models')) return send(200, JSON.stringify({ object: 'list', data: [{ id: 'scripted', object: 'model' }] }))
       if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) throw new Error(`unexpected ${req.method} ${req.url}`)
       const body = JSON.parse(await readBody(req)) as ScriptedRequest['body']
       const user = body.messages.find((m) => m.role === 'user')

@@ -1,5 +1,5 @@
 import { chmod, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -199,7 +199,9 @@ describe('the example GitHub workflow, step by step', () => {
   it('the baseline job records the baseline and keeps its record and traces as an artifact', () => {
     for (const r of ofJob('baseline')) expect(r.exitCode, `${r.step}\n${r.all}`).toBe(0)
     expect(existsSync(join(artifacts, 'self-harness-baseline', 'self-harness.baseline.json'))).toBe(true)
-    expect(existsSync(join(artifacts, 'self-harness-baseline', '.self-harness', 'traces', 'baseline'))).toBe(true)
+    expect(existsSync(join(artifacts, 'self-harness-baseline', 'self-harness.baseline.history.json'))).toBe(true)
+    const traces = readdirSync(join(artifacts, 'self-harness-baseline', '.self-harness', 'traces'))
+    expect(traces.some((name) => name.startsWith('baseline@'))).toBe(true)
   })
 
   it('shard jobs succeed although a task fails in them: the verdict job decides', () => {
@@ -233,7 +235,11 @@ describe('the example GitHub workflow, step by step', () => {
     const uploaded = results.find((r) => r.job === 'verdict' && r.step.startsWith('actions/upload-artifact'))!
     expect(uploaded.skipped).toBe(false)
     expect(existsSync(join(artifacts, 'self-harness-report', 'self-harness-report.html'))).toBe(true)
-    expect(existsSync(join(checkout, '.self-harness', 'traces', 'baseline'))).toBe(true)
-    expect((await readdir(join(checkout, '.self-harness', 'traces', 'candidate'))).length).toBe(3)
+    const traces = await readdir(join(checkout, '.self-harness', 'traces'))
+    expect(traces.some((name) => name.startsWith('baseline@'))).toBe(true)
+    const candidate = traces.find((name) => name.startsWith('candidate@'))!
+    expect((await readdir(join(checkout, '.self-harness', 'traces', candidate))).length).toBe(3) // a folder per shard's run
+    // The report found every trace of both sides: the side-by-side view has what it needs.
+    expect(report.stdout).not.toMatch(/could not be read/)
   })
 })
