@@ -20,6 +20,12 @@ export interface SelfHarnessOptions {
   timeScale?: number
   /** Trials per task. @default 1 */
   trials?: number
+  /**
+   * Most trials at once (a run setting; `SELF_HARNESS_CONCURRENCY` or `--concurrency` wins). Lowers vitest's
+   * `maxWorkers` and `maxConcurrency`, never raises them. @default the endpoint's slots when it reports them
+   * (llama.cpp's `GET /props`), else vitest's own worker count
+   */
+  concurrency?: number
   /** Where records and traces go, relative to the vitest root. @default '.self-harness' */
   outputDir?: string
   /** The committed baseline record; when set, every run is gated against it. */

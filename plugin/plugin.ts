@@ -23,6 +23,8 @@ import { findPreviousRecord, readRecord } from '../src/record/store.js'
 import { createReporterRedactor, SelfHarnessReporter } from './reporter.js'
 import { cacheDirFor } from './cache-dir.js'
 import { startupError } from './startup-error.js'
+import { endpointSlots } from '../src/agent/slots.js'
+import { boundWorkers, resolveConcurrency, type Concurrency } from './concurrency.js'
 
 const RUNNER = fileURLToPath(new URL('./runner.js', import.meta.url))
 
@@ -32,6 +34,7 @@ const RUNNER = fileURLToPath(new URL('./runner.js', import.meta.url))
  */
 export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
   let reporter: SelfHarnessReporter | undefined
+  let concurrency: Concurrency | undefined
   return {
     name: 'self-harness',
     async config(userConfig) {
@@ -46,9 +49,13 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
         const gateBaseline = selection.gate && selection.baseline ? resolve(root, selection.baseline) : undefined
         // Everything that would stop the run after the tasks is checked before the first model call.
         if (gateBaseline) await checkBaseline(gateBaseline, harnessDir)
-        if (needsEndpoint(process.argv, process.env, selection)) {
+        const callsModel = needsEndpoint(process.argv, process.env, selection)
+        if (callsModel) {
           await checkEndpoint({ baseURL: model.baseURL, apiKey: model.apiKey, timeoutMs: Math.min(5_000, model.timeoutMs) })
         }
+        // Trials at once: the setting, else as many as the endpoint serves at once (llama.cpp's slots), else vitest's.
+        const settingGiven = (process.env.SELF_HARNESS_CONCURRENCY ?? '').trim() !== '' || options.concurrency !== undefined
+        concurrency = resolveConcurrency(process.env, options.concurrency, callsModel && !settingGiven ? await endpointSlots(model.baseURL) : undefined)
         const sandbox = selection.sandbox
         validateSandboxMode(sandbox)
         await checkSandboxPolicy(sandbox) // a fallback that would expose the runner's secrets stops the run here
@@ -118,6 +125,10 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
       }
     },
     configureVitest({ vitest }) {
+      if (concurrency) {
+        boundWorkers(vitest.config, concurrency.limit)
+        console.log(`self-harness: at most ${concurrency.limit} trial(s) at once (${concurrency.source})`)
+      }
       if (reporter && !vitest.config.reporters.includes(reporter as never)) {
         vitest.config.reporters.push(reporter as never)
       }

@@ -1,3 +1,5 @@
+import { MODEL_SETTING_FLAGS, RUN_SETTING_FLAGS } from './run-flags.js'
+
 /** One flag of a command, as cac declares it: `--name`, `--name <value>` or `--name [value]`. */
 export interface FlagSpec {
   /** cac's raw name, e.g. `--trials <k>`, `--no-gate`, `--adaptive [budget]`. */
@@ -48,6 +50,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flag: '--mine', description: 'Mine the failures into ranked weaknesses after the run' },
       { flag: '--report', description: 'Write the HTML report beside the record' },
       { flag: '--adaptive [budget]', description: 'Extra trials for disputed tasks, within a budget of task trials', default: 40 },
+      ...RUN_SETTING_FLAGS,
     ],
     examples: ['self-harness vitest run --harness=candidate --baseline=self-harness.baseline.json', 'self-harness vitest run --harness=candidate --shard=1/3 --reporter=dot'],
   },
@@ -93,6 +96,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flag: '--resamples <n>', description: 'A/A resamples for the false-alarm rate', default: 500 },
       { flag: '--output-dir <dir>', description: 'Where the runs and the flake history go', default: '.self-harness' },
       { flag: '--policy <rule>', description: 'Gate rule: exact, strict or split' },
+      ...RUN_SETTING_FLAGS,
       json,
     ],
   },
@@ -100,7 +104,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'mine',
     args: '<record>',
     summary: "A record's failures as ranked weaknesses",
-    flags: [json, { flag: '--no-model', description: 'Cluster without asking the model to name the clusters' }],
+    flags: [json, { flag: '--no-model', description: 'Cluster without asking the model to name the clusters' }, ...MODEL_SETTING_FLAGS],
   },
   {
     name: 'propose',
@@ -111,6 +115,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       harnessDir,
       { flag: '--weakness <id>', description: 'The weakness to address (default: the top one)' },
       { flag: '--no-model', description: 'Mine without asking the model to name the clusters' },
+      ...MODEL_SETTING_FLAGS,
       json,
     ],
   },
@@ -125,6 +130,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flag: '--weaknesses <n>', description: 'Weaknesses addressed per iteration', default: 2 },
       { flag: '--proposals <n>', description: 'Proposals asked per weakness', default: 4 },
       { flag: '--dir <dir>', description: 'Ledger, versions and runs (default: .self-harness/evolve/<model>)' },
+      ...RUN_SETTING_FLAGS,
       json,
     ],
   },

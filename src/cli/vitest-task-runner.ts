@@ -4,6 +4,7 @@ import { SelfHarnessError, InternalError } from '../errors.js'
 import type { TaskRunner } from '../evolve/port.js'
 import { latestRecordPathFor } from '../record/paths.js'
 import { readRecord } from '../record/store.js'
+import { forwardWarnings } from './forward-warnings.js'
 import { launchVitest } from './launch-vitest.js'
 
 /** Options of {@link createVitestTaskRunner}. */
@@ -44,6 +45,7 @@ export function createVitestTaskRunner(options: VitestTaskRunnerOptions): TaskRu
       }
       const args = ['run', '--reporter=json', `--outputFile=${join(outputDir, 'vitest.json')}`, ...(request.bail ? ['--bail=1'] : []), ...(options.vitestArgs ?? [])]
       const result = await launchVitest({ cwd: options.projectDir, args, env, stdio: 'pipe' })
+      forwardWarnings(`${result.stderr}\n${result.stdout}`)
       const recordFile = latestRecordPathFor(outputDir, name)
       try {
         return { record: await readRecord(recordFile), recordFile }

@@ -36,7 +36,12 @@ interface Probe {
 }
 
 const probes = new Map<string, Promise<Probe>>()
-let warned = false
+
+/**
+ * Set once the fallback warning was printed. An environment variable, not a module variable: the plugin resolves the
+ * sandbox in the main process before vitest starts its workers, and the workers inherit it, so a run warns once.
+ */
+export const WARNED_ENV = 'SELF_HARNESS_SANDBOX_WARNED'
 
 /** Decides the sandbox for `mode`: probes bubblewrap once per process and user; `bwrap` throws if it is unusable. */
 export async function resolveSandbox(
@@ -78,8 +83,8 @@ export function fallbackWarning(reason: string): string {
 }
 
 function warnOnce(reason: string): void {
-  if (warned) return
-  warned = true
+  if (process.env[WARNED_ENV] === '1') return
+  process.env[WARNED_ENV] = '1'
   process.stderr.write(fallbackWarning(reason))
 }
 

@@ -1,16 +1,20 @@
 import { execa } from 'execa'
 import { chmodSync, existsSync, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ConfigurationError, SandboxError } from '../../src/errors.js'
 import { bwrapArgs, sandboxEtc, systemBindArgs } from '../../src/workspace/bwrap-args.js'
 import { execCommand } from '../../src/workspace/exec.js'
-import { fallbackWarning, resolveSandbox } from '../../src/workspace/sandbox.js'
+import { fallbackWarning, resolveSandbox, WARNED_ENV } from '../../src/workspace/sandbox.js'
 import { bwrap } from './helpers.js'
 
 const missing = '/nonexistent/bwrap'
 
 describe('resolveSandbox', () => {
+  // A warning printed earlier in this process (bubblewrap missing here) must not hide the one under test.
+  beforeEach(() => {
+    delete process.env[WARNED_ENV]
+  })
   afterEach(() => {
     vi.restoreAllMocks()
   })

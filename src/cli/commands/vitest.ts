@@ -5,6 +5,7 @@ import { ConfigurationError } from '../../errors.js'
 import { stringFlag, type ParsedArgs } from '../args.js'
 import { launchVitest } from '../launch-vitest.js'
 import { adaptiveRounds } from './adaptive.js'
+import { runSettingEnv } from '../run-flags.js'
 
 /** What the plugin or reporter left in the status file. */
 type Status = { code: string; message: string } | { kind: 'run'; recordFile: string; verdictFile?: string; baselineFile?: string }
@@ -15,7 +16,7 @@ type Status = { code: string; message: string } | { kind: 'run'; recordFile: str
  * to vitest. Returns vitest's exit code (the gate's when gating), or 2 when the plugin refused its configuration.
  */
 export async function vitestCommand(args: ParsedArgs, cwd: string): Promise<number> {
-  const env: Record<string, string> = {}
+  const env: Record<string, string> = runSettingEnv(args)
   const harness = stringFlag(args, 'harness')
   const trials = stringFlag(args, 'trials')
   const baseline = stringFlag(args, 'baseline')
