@@ -10,16 +10,22 @@ export interface Concurrency {
 }
 
 /**
- * The trial concurrency of a run: `SELF_HARNESS_CONCURRENCY` (which `--concurrency` sets), else the plugin option
- * `concurrency`, else the endpoint's own slot count (llama.cpp's `total_slots`), else none (vitest's own worker
- * count). Matching the endpoint keeps requests from queueing in the server until they time out.
+ * The trial concurrency of a run: the run request's (`--concurrency`), else `SELF_HARNESS_CONCURRENCY`, else the
+ * plugin option `concurrency`, else the endpoint's own slot count (llama.cpp's `total_slots`), else none (vitest's own
+ * worker count). Matching the endpoint keeps requests from queueing in the server until they time out.
  */
-export function resolveConcurrency(env: NodeJS.ProcessEnv, option: number | undefined, slots: number | undefined): Concurrency | undefined {
-  const raw = env.SELF_HARNESS_CONCURRENCY
-  if (raw !== undefined && raw.trim() !== '') return { limit: checked(Number(raw), raw, 'SELF_HARNESS_CONCURRENCY (or --concurrency)'), source: '--concurrency' }
-  if (option !== undefined) return { limit: checked(option, String(option), 'the plugin option `concurrency`'), source: 'the plugin option `concurrency`' }
-  if (slots !== undefined) return { limit: slots, source: `the endpoint's ${slots} slot(s)` }
+export function resolveConcurrency(sources: { requested?: number; env?: NodeJS.ProcessEnv; option?: number; slots?: number }): Concurrency | undefined {
+  const raw = sources.env?.SELF_HARNESS_CONCURRENCY
+  if (sources.requested !== undefined) return { limit: checked(sources.requested, String(sources.requested), '--concurrency'), source: '--concurrency' }
+  if (raw !== undefined && raw.trim() !== '') return { limit: checked(Number(raw), raw, 'SELF_HARNESS_CONCURRENCY'), source: 'SELF_HARNESS_CONCURRENCY' }
+  if (sources.option !== undefined) return { limit: checked(sources.option, String(sources.option), 'the plugin option `concurrency`'), source: 'the plugin option `concurrency`' }
+  if (sources.slots !== undefined) return { limit: sources.slots, source: `the endpoint's ${sources.slots} slot(s)` }
   return undefined
+}
+
+/** Whether a setting, rather than the endpoint, decides the concurrency (the endpoint is then not asked). */
+export function concurrencyGiven(sources: { requested?: number; env?: NodeJS.ProcessEnv; option?: number }): boolean {
+  return sources.requested !== undefined || (sources.env?.SELF_HARNESS_CONCURRENCY ?? '').trim() !== '' || sources.option !== undefined
 }
 
 function checked(value: number, raw: string, where: string): number {

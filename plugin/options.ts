@@ -2,6 +2,7 @@ import { ConfigurationError } from '../src/errors.js'
 import type { ModelOptions } from '../src/agent/model.js'
 import { runSettingsFromEnv, type RunSettingsInput } from '../src/agent/settings.js'
 import type { GatePolicyInput } from '../src/gate/policy.js'
+import type { RunRequest } from '../src/run/request.js'
 
 /** Options of the `selfHarness()` vitest plugin. */
 export interface SelfHarnessOptions {
@@ -68,12 +69,18 @@ export interface RunSelection {
   sandbox: unknown
   /** A record this run extends (adaptive trials): its trials are kept, only missing ones run. */
   extend: string | undefined
-  /** A JSON file listing the only task ids to run. */
-  only: string | undefined
+  /** The only task ids to run (the run request's `taskIds`). */
+  only: string[] | undefined
   /** The model-response cache, when one is asked for. */
   cache: { dir: string; mode: 'read-write' | 'read-only' | 'refresh' } | undefined
-  /** Run settings as given (environment over options), validated with the harness's defaults by `resolveRunSettings`. */
+  /** Run settings as given (request over environment over options), validated with the harness's defaults by `resolveRunSettings`. */
   timing: RunSettingsInput
+  /** Trials at once, when the run request gives it (else the environment, the option or the endpoint decide). */
+  concurrency: number | undefined
+  /** `max_tokens`, when the run request gives it (else the model options and the environment). */
+  maxTokens: number | undefined
+  /** Where to write the run's outcome for the process that asked for it. */
+  outcomeFile: string | undefined
 }
 
 /** Reads `--name=value` or `--name value` after a `--` separator. */
@@ -90,43 +97,45 @@ function afterSeparator(argv: readonly string[], name: string): string | undefin
 }
 
 /**
- * Chooses the harness and run settings. Precedence: `vitest run -- --harness=NAME`, then `SELF_HARNESS`
- * (which `self-harness vitest --harness=NAME` sets), then the plugin option. The other `SELF_HARNESS_*` variables
- * are how the `self-harness` command and evolve steer a run. A pure function of its inputs.
+ * Chooses the harness and run settings. Precedence: `vitest run -- --harness=NAME`, then the run request (the file
+ * `SELF_HARNESS_RUN_REQUEST` names, which the `self-harness` command, evolve, adaptive trials and calibrate write),
+ * then the variables users set (`SELF_HARNESS`, `SELF_HARNESS_TRIALS`, `SELF_HARNESS_BASELINE`, the run settings...),
+ * then the plugin options. A pure function of its inputs.
  */
-export function selectRun(argv: readonly string[], env: NodeJS.ProcessEnv, options: SelfHarnessOptions): RunSelection {
-  const harness = afterSeparator(argv, 'harness') ?? env.SELF_HARNESS ?? options.harness ?? 'baseline'
-  const rawTrials = afterSeparator(argv, 'trials') ?? env.SELF_HARNESS_TRIALS ?? options.trials ?? 1
+export function selectRun(argv: readonly string[], env: NodeJS.ProcessEnv, options: SelfHarnessOptions, request: RunRequest = { version: 1 }): RunSelection {
+  const harness = afterSeparator(argv, 'harness') ?? request.harness ?? env.SELF_HARNESS ?? options.harness ?? 'baseline'
+  const rawTrials = afterSeparator(argv, 'trials') ?? request.trials ?? env.SELF_HARNESS_TRIALS ?? options.trials ?? 1
   const trials = Number(rawTrials)
   if (!Number.isInteger(trials) || trials < 1) {
     throw new ConfigurationError('CONFIG_INVALID', `Expected \`trials\` to be a positive integer, got \`${rawTrials}\`.`, { field: 'trials' })
   }
-  const baseline = afterSeparator(argv, 'baseline') ?? env.SELF_HARNESS_BASELINE ?? options.baseline
-  const gate = env.SELF_HARNESS_GATE !== '0' && !argv.slice(argv.indexOf('--') + 1).includes('--no-gate')
+  const baseline = afterSeparator(argv, 'baseline') ?? request.baseline ?? env.SELF_HARNESS_BASELINE ?? options.baseline
   const passed = argv.slice(argv.indexOf('--') + 1)
-  const fresh = env.SELF_HARNESS_FRESH === '1' || passed.includes('--fresh')
-  const retryErrors = env.SELF_HARNESS_RETRY_ERRORS === '1' || passed.includes('--retry-errors')
-  const mine = env.SELF_HARNESS_MINE === '1' || passed.includes('--mine')
-  const report = env.SELF_HARNESS_REPORT === '1' || passed.includes('--report') || Boolean(options.report)
+  const flag = (name: string, requested: boolean | undefined, variable: string) => passed.includes(`--${name}`) || (requested ?? env[variable] === '1')
+  const gate = !passed.includes('--no-gate') && (request.gate ?? env.SELF_HARNESS_GATE !== '0')
   return {
     harness,
     trials,
     baseline: baseline || undefined,
     gate: gate && Boolean(baseline),
-    fresh,
-    retryErrors,
-    mine,
-    report,
-    harnessDir: env.SELF_HARNESS_DIR ?? options.harnessDir ?? 'harnesses',
-    outputDir: env.SELF_HARNESS_OUTPUT_DIR ?? options.outputDir ?? '.self-harness',
+    fresh: flag('fresh', request.fresh, 'SELF_HARNESS_FRESH'),
+    retryErrors: flag('retry-errors', request.retryErrors, 'SELF_HARNESS_RETRY_ERRORS'),
+    mine: flag('mine', request.mine, 'SELF_HARNESS_MINE'),
+    report: flag('report', request.report, 'SELF_HARNESS_REPORT') || Boolean(options.report),
+    harnessDir: request.harnessDir ?? env.SELF_HARNESS_DIR ?? options.harnessDir ?? 'harnesses',
+    outputDir: request.outputDir ?? env.SELF_HARNESS_OUTPUT_DIR ?? options.outputDir ?? '.self-harness',
     sandbox: env.SELF_HARNESS_SANDBOX ?? options.sandbox ?? 'auto',
-    extend: env.SELF_HARNESS_EXTEND || undefined,
-    only: env.SELF_HARNESS_ONLY || undefined,
+    extend: request.extend,
+    only: request.taskIds,
     cache: resolveCache(env, options),
     timing: {
       ...definedOnly({ runTimeoutMs: options.runTimeoutMs, requestTimeoutMs: options.model?.timeoutMs, timeScale: options.timeScale }),
       ...runSettingsFromEnv(env),
+      ...definedOnly({ runTimeoutMs: request.settings?.runTimeoutMs, requestTimeoutMs: request.settings?.requestTimeoutMs, timeScale: request.settings?.timeScale }),
     },
+    concurrency: request.settings?.concurrency,
+    maxTokens: request.settings?.maxTokens,
+    outcomeFile: request.outcomeFile,
   }
 }
 

@@ -1,5 +1,4 @@
-import { writeFileSync } from 'node:fs'
-import { mkdir, readFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Plugin } from 'vitest/config'
@@ -24,7 +23,8 @@ import { createReporterRedactor, SelfHarnessReporter } from './reporter.js'
 import { cacheDirFor } from './cache-dir.js'
 import { startupError } from './startup-error.js'
 import { endpointSlots } from '../src/agent/slots.js'
-import { boundWorkers, resolveConcurrency, type Concurrency } from './concurrency.js'
+import { runRequestFromEnv, writeRunOutcome } from '../src/run/request.js'
+import { boundWorkers, concurrencyGiven, resolveConcurrency, type Concurrency } from './concurrency.js'
 
 const RUNNER = fileURLToPath(new URL('./runner.js', import.meta.url))
 
@@ -40,12 +40,12 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
     async config(userConfig) {
       try {
         const root = resolve(userConfig.root ?? process.cwd())
-        const selection = selectRun(process.argv, process.env, options)
+        const selection = selectRun(process.argv, process.env, options, runRequestFromEnv())
         const harnessDir = resolve(root, selection.harnessDir)
         const harness = await loadHarness(selection.harness, harnessDir)
         // Wall-clock budgets are run settings: an old harness file's `limits.runTimeoutMs` is only their default.
         const run = resolveRunSettings(selection.timing, { runTimeoutMs: harness.spec.limits.runTimeoutMs })
-        const model = resolveModelOptions({ ...options.model, timeoutMs: run.requestTimeoutMs })
+        const model = resolveModelOptions({ ...options.model, ...(selection.maxTokens !== undefined ? { maxTokens: selection.maxTokens } : {}), timeoutMs: run.requestTimeoutMs })
         const gateBaseline = selection.gate && selection.baseline ? resolve(root, selection.baseline) : undefined
         // Everything that would stop the run after the tasks is checked before the first model call.
         if (gateBaseline) await checkBaseline(gateBaseline, harnessDir)
@@ -54,8 +54,9 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
           await checkEndpoint({ baseURL: model.baseURL, apiKey: model.apiKey, timeoutMs: Math.min(5_000, model.timeoutMs) })
         }
         // Trials at once: the setting, else as many as the endpoint serves at once (llama.cpp's slots), else vitest's.
-        const settingGiven = (process.env.SELF_HARNESS_CONCURRENCY ?? '').trim() !== '' || options.concurrency !== undefined
-        concurrency = resolveConcurrency(process.env, options.concurrency, callsModel && !settingGiven ? await endpointSlots(model.baseURL) : undefined)
+        const sources = { requested: selection.concurrency, env: process.env, option: options.concurrency }
+        const slots = callsModel && !concurrencyGiven(sources) ? await endpointSlots(model.baseURL) : undefined
+        concurrency = resolveConcurrency({ ...sources, slots })
         const sandbox = selection.sandbox
         validateSandboxMode(sandbox)
         await checkSandboxPolicy(sandbox) // a fallback that would expose the runner's secrets stops the run here
@@ -95,7 +96,7 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
           root,
           journalFile,
           resume: Object.fromEntries(journal.trials),
-          only: await readTaskList(selection.only),
+          only: selection.only ?? null,
           cache: selection.cache ? { dir: resolve(root, selection.cache.dir), mode: selection.cache.mode } : null,
         }
         reporter = new SelfHarnessReporter({
@@ -108,6 +109,7 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
           paths,
           resume: journal.trials,
           onlyListed: Boolean(selection.only),
+          outcomeFile: selection.outcomeFile,
           baseline: gateBaseline,
           policy: resolveGatePolicy(options.gate ?? {}),
           harnessDir,
@@ -120,7 +122,7 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
         const cacheDir = cacheDirFor(root, userConfig.cacheDir ?? (userConfig.test?.cache ? userConfig.test.cache.dir : undefined))
         return { ...(cacheDir ? { cacheDir } : {}), test: { runner: RUNNER, provide: { [PROVIDE_KEY]: settings } } }
       } catch (error) {
-        reportStartupError(error)
+        reportStartupError(error, outcomeFileOf())
         throw startupError(error)
       }
     },
@@ -179,11 +181,10 @@ export function needsEndpoint(argv: readonly string[], env: NodeJS.ProcessEnv, s
 }
 
 /** Tells a wrapping `self-harness vitest` process why startup failed, so it can exit with the design's code. */
-function reportStartupError(error: unknown): void {
-  const file = process.env.SELF_HARNESS_STATUS_FILE
-  if (!file || !(error instanceof SelfHarnessError)) return
+function reportStartupError(error: unknown, outcomeFile: string | undefined): void {
+  if (!outcomeFile || !(error instanceof SelfHarnessError)) return
   try {
-    writeFileSync(file, JSON.stringify({ code: error.code, message: error.message }))
+    writeRunOutcome(outcomeFile, { kind: 'startup-error', code: error.code, message: error.message.slice(0, 100_000) })
   } catch {
     // the message still reaches the user through vitest
   }
@@ -217,17 +218,11 @@ async function keepFinishedTrials(recordFile: string, trials: Map<string, TrialM
   }
 }
 
-/** Reads the task ids a run is limited to (`SELF_HARNESS_ONLY` names a JSON file with an array of ids). */
-async function readTaskList(file: string | undefined): Promise<string[] | null> {
-  if (!file) return null
-  let raw: unknown
+/** Where the run request asks for the outcome, read on its own: the request itself may be what failed to load. */
+function outcomeFileOf(): string | undefined {
   try {
-    raw = JSON.parse(await readFile(file, 'utf8'))
-  } catch (cause) {
-    throw new ConfigurationError('CONFIG_INVALID', `Cannot read the task list ${file} (SELF_HARNESS_ONLY): ${(cause as Error).message}`, { cause, file })
+    return runRequestFromEnv()?.outcomeFile
+  } catch {
+    return undefined
   }
-  if (!Array.isArray(raw) || !raw.every((id) => typeof id === 'string')) {
-    throw new ConfigurationError('CONFIG_INVALID', `Expected the task list ${file} (SELF_HARNESS_ONLY) to be a JSON array of task ids.`, { file })
-  }
-  return raw
 }

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import pc from 'picocolors'
 import type { SerializedError } from 'vitest'
@@ -17,6 +17,7 @@ import type { RunPaths } from '../src/record/paths.js'
 import { buildRecord, findPreviousRecord, readRecord, writeFileAtomic } from '../src/record/store.js'
 import { schemaWords, type Redactor } from '../src/trace/redact.js'
 import { MiningReportSchema } from '../src/miner/schema.js'
+import { writeRunOutcome } from '../src/run/request.js'
 import { createRunRedactor } from './secrets.js'
 import { collectTasks, completedRunExitCode, loadErrorOf } from './collect.js'
 import { createProgress, type Progress } from './progress.js'
@@ -36,8 +37,10 @@ export interface ReporterSettings {
   paths: RunPaths
   /** Trials finished before this run started (journal, `--retry-errors`, extend), by task id. */
   resume: ReadonlyMap<string, readonly Trial[]>
-  /** The run is limited to a list of task ids (`SELF_HARNESS_ONLY`): the record holds only them, unless extending. */
+  /** The run is limited to a list of task ids (the run request's `taskIds`): the record holds only them, unless extending. */
   onlyListed?: boolean
+  /** Where the run request asked for the outcome (the record and verdict files). */
+  outcomeFile?: string
   /** Absolute path of the committed baseline record to gate against, when gating. */
   baseline: string | undefined
   /** The gate's policy, already validated. */
@@ -324,8 +327,7 @@ export class SelfHarnessReporter implements Reporter {
 
   /** Tells a wrapping `self-harness` process where the record and verdict are (for adaptive trials). */
   private tellWrapper(status: { recordFile: string; verdictFile?: string; baselineFile?: string }): void {
-    const file = process.env.SELF_HARNESS_STATUS_FILE
-    if (file) writeFileSync(file, JSON.stringify({ kind: 'run', ...status }))
+    if (this.settings.outcomeFile) writeRunOutcome(this.settings.outcomeFile, { kind: 'run', ...status })
   }
 
   /** The `--mine` hand-off: the run's failures become ranked weaknesses beside the record. */

@@ -4,8 +4,8 @@ import { SelfHarnessError, InternalError } from '../errors.js'
 import type { TaskRunner } from '../evolve/port.js'
 import { latestRecordPathFor } from '../record/paths.js'
 import { readRecord } from '../record/store.js'
-import { forwardWarnings } from './forward-warnings.js'
-import { launchVitest } from './launch-vitest.js'
+import type { RunRequestSettings } from '../run/request.js'
+import { runSuite } from './run-suite.js'
 
 /** Options of {@link createVitestTaskRunner}. */
 export interface VitestTaskRunnerOptions {
@@ -17,6 +17,8 @@ export interface VitestTaskRunnerOptions {
   env?: Record<string, string>
   /** Extra vitest arguments. */
   vitestArgs?: string[]
+  /** Run settings of every run (time limits, token cap, concurrency). */
+  settings?: RunRequestSettings
 }
 
 /** Backs evolve's task-runner port with real vitest runs of the project, one process per request. */
@@ -30,23 +32,12 @@ export function createVitestTaskRunner(options: VitestTaskRunnerOptions): TaskRu
       await mkdir(harnessDir, { recursive: true })
       await mkdir(outputDir, { recursive: true })
       await writeFile(join(harnessDir, `${name}.json`), JSON.stringify({ ...request.harness.spec, name }, null, 2))
-      const env: Record<string, string> = {
-        ...options.env,
-        SELF_HARNESS: name,
-        SELF_HARNESS_DIR: harnessDir,
-        SELF_HARNESS_OUTPUT_DIR: outputDir,
-        SELF_HARNESS_TRIALS: String(request.trials),
-        SELF_HARNESS_GATE: '0',
-      }
-      if (request.taskIds.length) {
-        const only = join(outputDir, 'tasks.json')
-        await writeFile(only, JSON.stringify(request.taskIds))
-        env.SELF_HARNESS_ONLY = only
-      }
       const args = ['run', '--reporter=json', `--outputFile=${join(outputDir, 'vitest.json')}`, ...(request.bail ? ['--bail=1'] : []), ...(options.vitestArgs ?? [])]
-      const result = await launchVitest({ cwd: options.projectDir, args, env, stdio: 'pipe' })
-      forwardWarnings(`${result.stderr}\n${result.stdout}`)
-      const recordFile = latestRecordPathFor(outputDir, name)
+      const result = await runSuite(
+        { harness: name, harnessDir, outputDir, trials: request.trials, gate: false, ...(request.taskIds.length ? { taskIds: [...request.taskIds] } : {}), ...(options.settings ? { settings: options.settings } : {}) },
+        { cwd: options.projectDir, vitestArgs: args, ...(options.env ? { env: options.env } : {}) },
+      )
+      const recordFile = result.outcome?.kind === 'run' ? result.outcome.recordFile : latestRecordPathFor(outputDir, name)
       try {
         return { record: await readRecord(recordFile), recordFile }
       } catch (cause) {

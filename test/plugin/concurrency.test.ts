@@ -64,13 +64,14 @@ describe('trials at once', () => {
 })
 
 describe('resolveConcurrency and boundWorkers', () => {
-  it('takes the environment over the option over the slots, and refuses bad values with the field', () => {
-    expect(resolveConcurrency({ SELF_HARNESS_CONCURRENCY: '3' }, 5, 2)).toEqual({ limit: 3, source: '--concurrency' })
-    expect(resolveConcurrency({}, 5, 2)).toEqual({ limit: 5, source: 'the plugin option `concurrency`' })
-    expect(resolveConcurrency({}, undefined, 2)?.limit).toBe(2)
-    expect(resolveConcurrency({}, undefined, undefined)).toBeUndefined()
-    expect(() => resolveConcurrency({ SELF_HARNESS_CONCURRENCY: '0' }, undefined, undefined)).toThrow(/SELF_HARNESS_CONCURRENCY/)
-    expect(() => resolveConcurrency({}, 1.5, undefined)).toThrow(/plugin option `concurrency`/)
+  it('takes the request over the environment over the option over the slots, and refuses bad values with the field', () => {
+    expect(resolveConcurrency({ requested: 2, env: { SELF_HARNESS_CONCURRENCY: '3' }, option: 5, slots: 4 })).toEqual({ limit: 2, source: '--concurrency' })
+    expect(resolveConcurrency({ env: { SELF_HARNESS_CONCURRENCY: '3' }, option: 5, slots: 2 })).toEqual({ limit: 3, source: 'SELF_HARNESS_CONCURRENCY' })
+    expect(resolveConcurrency({ env: {}, option: 5, slots: 2 })).toEqual({ limit: 5, source: 'the plugin option `concurrency`' })
+    expect(resolveConcurrency({ slots: 2 })?.limit).toBe(2)
+    expect(resolveConcurrency({})).toBeUndefined()
+    expect(() => resolveConcurrency({ env: { SELF_HARNESS_CONCURRENCY: '0' } })).toThrow(/SELF_HARNESS_CONCURRENCY/)
+    expect(() => resolveConcurrency({ option: 1.5 })).toThrow(/plugin option `concurrency`/)
   })
 
   it('lowers vitest workers and per-file concurrency, never raises them', () => {

@@ -46,6 +46,8 @@ export async function startScriptedEndpoint(answer: (request: ScriptedRequest) =
     try {
       // The run's preflight asks for the model list before the first task.
       if (req.method === 'GET' && req.url?.endsWith('/models')) return send(200, JSON.stringify({ object: 'list', data: [{ id: 'scripted', object: 'model' }] }))
+      // It then asks how many requests the server serves at once (llama.cpp answers /props); this one does not say.
+      if (req.method === 'GET' && req.url === '/props') return send(404, JSON.stringify({ error: { message: 'not found' } }))
       if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) throw new Error(`unexpected ${req.method} ${req.url}`)
       const body = JSON.parse(await readBody(req)) as ScriptedRequest['body']
       const user = body.messages.find((m) => m.role === 'user')

@@ -8,13 +8,15 @@ import type { RunRecord } from '../../record/schema.js'
 import { outputDirOf, recordPathFor } from '../../record/paths.js'
 import { readRecord, writeFileAtomic } from '../../record/store.js'
 import { renderVerdict } from '../../report/terminal.js'
-import { launchVitest } from '../launch-vitest.js'
+import type { RunRequest } from '../../run/request.js'
+import { runSuite } from '../run-suite.js'
 import { policyPathFor } from './compare.js'
 
 /** Inputs of {@link adaptiveRounds}. */
 export interface AdaptiveInput {
   cwd: string
-  env: Record<string, string>
+  /** The gated run's request: its run settings hold for the follow-up runs too. */
+  request: Pick<RunRequest, 'settings'>
   vitestArgs: string[]
   status: { recordFile: string; verdictFile: string; baselineFile: string }
   /** Extra task trials allowed over all rounds and both sides. */
@@ -43,7 +45,7 @@ function newTrials(before: RunRecord, after: RunRecord): RunRecord {
  * beside the candidate's record.
  */
 export async function adaptiveRounds(input: AdaptiveInput): Promise<number> {
-  const { cwd, env, status } = input
+  const { cwd, status } = input
   let verdict: Verdict = VerdictSchema.parse(JSON.parse(await readFile(status.verdictFile, 'utf8')))
   const policyFile = policyPathFor(status.recordFile)
   const policy: GatePolicy = existsSync(policyFile) ? resolveGatePolicy(JSON.parse(await readFile(policyFile, 'utf8'))) : resolveGatePolicy(verdict.policy)
@@ -64,32 +66,28 @@ export async function adaptiveRounds(input: AdaptiveInput): Promise<number> {
       break
     }
     process.stdout.write(`${pc.bold('self-harness adaptive')} round ${round}: ${plan.reason}\n`)
-    const extend = async (side: 'candidate' | 'baseline', planned: Array<{ id: string; trials: number }>, record: RunRecord, recordFile: string, outputDir: string) => {
+    const extend = async (planned: Array<{ id: string; trials: number }>, record: RunRecord, recordFile: string, outputDir: string) => {
       // One run per target count: each task runs up to its own planned total, no further.
       const byTarget = new Map<number, string[]>()
       for (const p of planned) byTarget.set(p.trials, [...(byTarget.get(p.trials) ?? []), p.id])
       let from = recordFile
       for (const [trials, ids] of byTarget) {
-        const only = join(outputDir, `adaptive-${side}-${round}-${trials}.json`)
-        await writeFileAtomic(only, JSON.stringify(ids))
-        await launchVitest({
-          cwd,
-          args: ['run', '--reporter=json', `--outputFile=${join(outputDir, 'vitest.json')}`, ...followUpArgs(input.vitestArgs)],
-          env: { ...env, SELF_HARNESS: record.harness.name, SELF_HARNESS_OUTPUT_DIR: outputDir, SELF_HARNESS_ONLY: only, SELF_HARNESS_TRIALS: String(trials), SELF_HARNESS_EXTEND: from, SELF_HARNESS_GATE: '0' },
-          stdio: 'pipe',
-        })
+        await runSuite(
+          { harness: record.harness.name, outputDir, taskIds: ids, trials, extend: from, gate: false, settings: input.request.settings },
+          { cwd, vitestArgs: ['run', '--reporter=json', `--outputFile=${join(outputDir, 'vitest.json')}`, ...followUpArgs(input.vitestArgs)] },
+        )
         from = recordPathFor(outputDir, record.harness.name, record.model)
       }
       return readRecord(recordPathFor(outputDir, record.harness.name, record.model))
     }
     if (plan.candidate.length) {
       const before = totalTrials(candidate)
-      candidate = await extend('candidate', plan.candidate, candidate, status.recordFile, outputDirOf(status.recordFile))
+      candidate = await extend(plan.candidate, candidate, status.recordFile, outputDirOf(status.recordFile))
       spentBy.candidate += totalTrials(candidate) - before
     }
     if (plan.baseline.length) {
       const before = baseline
-      baseline = await extend('baseline', plan.baseline, baseline, baselineFile, extendedBaselineDir)
+      baseline = await extend(plan.baseline, baseline, baselineFile, extendedBaselineDir)
       baselineFile = recordPathFor(extendedBaselineDir, baseline.harness.name, baseline.model)
       spentBy.baseline += totalTrials(baseline) - totalTrials(before)
       // With a history, the new baseline trials join a working copy of it; the committed record stays the baseline.

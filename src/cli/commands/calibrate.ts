@@ -7,9 +7,8 @@ import { readFlakeHistory, tooFlakyToBlock, updateFlakeHistory, writeFlakeHistor
 import { latestRecordPathFor } from '../../record/paths.js'
 import { readRecord, writeFileAtomic } from '../../record/store.js'
 import { stringFlag, type ParsedArgs } from '../args.js'
-import { launchVitest } from '../launch-vitest.js'
-import { runSettingEnv } from '../run-flags.js'
-import { forwardWarnings } from '../forward-warnings.js'
+import { runSettingsOf } from '../run-flags.js'
+import { runSuite } from '../run-suite.js'
 
 const int = (args: ParsedArgs, name: string, fallback: number, min: number): number => {
   const raw = stringFlag(args, name)
@@ -30,15 +29,17 @@ export async function calibrateCommand(args: ParsedArgs, cwd: string, out: (text
   const resamples = int(args, 'resamples', 500, 1)
   const outputDir = resolve(cwd, stringFlag(args, 'output-dir') ?? '.self-harness')
   const policy = resolveGatePolicy(stringFlag(args, 'policy') ? { rule: stringFlag(args, 'policy') } : {})
-  const settings = runSettingEnv(args)
+  const settings = runSettingsOf(args)
   const records = []
   for (let i = 0; i < runs; i++) {
     const dir = join(outputDir, 'calibrate', harness, `run-${i + 1}`)
     process.stderr.write(pc.dim(`self-harness calibrate: run ${i + 1} of ${runs} of ${harness}, ${trials} trial(s) per task\n`))
-    const env = { ...settings, SELF_HARNESS: harness, SELF_HARNESS_TRIALS: String(trials), SELF_HARNESS_OUTPUT_DIR: dir, SELF_HARNESS_GATE: '0', SELF_HARNESS_FRESH: '1' }
-    const result = await launchVitest({ cwd, args: ['run', '--reporter=json', `--outputFile=${join(dir, 'vitest.json')}`, ...args.rest], env, stdio: 'pipe' })
-    forwardWarnings(`${result.stderr}\n${result.stdout}`)
-    const recordFile = latestRecordPathFor(dir, harness)
+    const result = await runSuite(
+      { harness, trials, outputDir: dir, gate: false, fresh: true, settings },
+      { cwd, vitestArgs: ['run', '--reporter=json', `--outputFile=${join(dir, 'vitest.json')}`, ...args.rest] },
+    )
+    if (result.outcome?.kind === 'startup-error') throw new ConfigurationError('CONFIG_INVALID', result.outcome.message)
+    const recordFile = result.outcome?.recordFile ?? latestRecordPathFor(dir, harness)
     const record = await readRecord(recordFile).catch((cause) => {
       throw new ConfigurationError('CONFIG_INVALID', `Calibration run ${i + 1} wrote no record (vitest exit ${result.exitCode}):\n${result.stderr.trim().split('\n').slice(-10).join('\n')}`, { cause })
     })

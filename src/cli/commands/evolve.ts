@@ -2,7 +2,7 @@ import { resolve } from 'node:path'
 import pc from 'picocolors'
 import { createModelClient } from '../../agent/model.js'
 import { resolveCommandModelOptions } from '../../agent/settings.js'
-import { runSettingEnv } from '../run-flags.js'
+import { runSettingsOf, settingsEnv } from '../run-flags.js'
 import { applyPatch } from '../../harness/patch.js'
 import type { HarnessSpec } from '../../harness/spec.js'
 import { describeEdit } from '../../report/edit-diff.js'
@@ -26,12 +26,12 @@ const positiveInt = (args: ParsedArgs, name: string, fallback: number): number =
  */
 export async function evolveCommand(args: ParsedArgs, cwd: string, out: (text: string) => void): Promise<number> {
   // The run settings given as flags hold for the task runs and for evolve's own model calls alike.
-  const env = { ...(process.env as Record<string, string>), ...runSettingEnv(args) }
-  const model = resolveCommandModelOptions({}, env)
+  const settings = runSettingsOf(args)
+  const model = resolveCommandModelOptions({}, settingsEnv(settings))
   const harnessDir = resolve(cwd, stringFlag(args, 'harness-dir') ?? 'harnesses')
   const baseline = await loadHarness(stringFlag(args, 'harness') ?? 'baseline', harnessDir)
   const dir = resolve(cwd, stringFlag(args, 'dir') ?? `.self-harness/evolve/${model.model.replace(/[^\w.-]/g, '_')}`)
-  const runner = createVitestTaskRunner({ projectDir: cwd, workDir: resolve(dir, 'work'), env })
+  const runner = createVitestTaskRunner({ projectDir: cwd, workDir: resolve(dir, 'work'), env: { ...(process.env as Record<string, string>) }, settings })
   const result = await evolve({
     runner,
     client: createModelClient(model),

@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path'
 import { renderWeaknesses } from '../../report/weaknesses.js'
 import { createModelClient } from '../../agent/model.js'
 import { resolveCommandModelOptions } from '../../agent/settings.js'
-import { MODEL_SETTING_FLAGS, runSettingEnv } from '../run-flags.js'
+import { MODEL_SETTING_FLAGS, runSettingsOf, settingsEnv } from '../run-flags.js'
 import { mineFailures, miningReport, type MiningReport } from '../../miner/index.js'
 import { readRecord } from '../../record/store.js'
 import { ConfigurationError } from '../../errors.js'
@@ -15,7 +15,7 @@ export async function mineRecord(file: string, args: ParsedArgs): Promise<Mining
   const failures = record.tasks.flatMap((task) =>
     task.trials.flatMap((trial) => (trial.outcome === 'fail' && trial.tracePath ? [{ taskId: task.id, trial: trial.index, tracePath: resolve(base, trial.tracePath) }] : [])),
   )
-  const client = args.flags['no-model'] ? undefined : createModelClient(resolveCommandModelOptions({ model: record.model }, { ...process.env, ...runSettingEnv(args, MODEL_SETTING_FLAGS) }))
+  const client = args.flags['no-model'] ? undefined : createModelClient(resolveCommandModelOptions({ model: record.model }, settingsEnv(runSettingsOf(args, MODEL_SETTING_FLAGS))))
   return miningReport(await mineFailures({ failures, totalTasks: record.tasks.length, client, trialsPerTask: record.trials }))
 }
 

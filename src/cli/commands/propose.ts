@@ -2,7 +2,7 @@ import { resolve } from 'node:path'
 import pc from 'picocolors'
 import { createModelClient } from '../../agent/model.js'
 import { resolveCommandModelOptions } from '../../agent/settings.js'
-import { MODEL_SETTING_FLAGS, runSettingEnv } from '../run-flags.js'
+import { MODEL_SETTING_FLAGS, runSettingsOf, settingsEnv } from '../run-flags.js'
 import { describeEdit } from '../../report/edit-diff.js'
 import { loadHarness } from '../../harness/version.js'
 import { proposeEdits } from '../../proposer/index.js'
@@ -34,7 +34,7 @@ export async function proposeCommand(args: ParsedArgs, cwd: string, out: (text: 
     const first = path ? (await readTrace(resolve(dirname(resolve(file)), path)).catch(() => []))[0] : undefined
     if (first?.kind === 'trial-start') instructions.add(first.instruction)
   }
-  const client = createModelClient(resolveCommandModelOptions({ model: record.model }, { ...process.env, ...runSettingEnv(args, MODEL_SETTING_FLAGS) }))
+  const client = createModelClient(resolveCommandModelOptions({ model: record.model }, settingsEnv(runSettingsOf(args, MODEL_SETTING_FLAGS))))
   const result = await proposeEdits({ weakness, harness: harness.spec, client, guardContext: { taskIds: record.tasks.map((t) => t.id), instructions: [...instructions] } })
   if (args.flags.json) {
     out(JSON.stringify({ weakness, ...result }))
