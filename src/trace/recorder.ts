@@ -1,0 +1,296 @@
+import type { TraceEvent, Tokens } from './events.js'
+import { createTraceRecorder, type TraceRecorder } from './writer.js'
+
+/** A tool call the model asked for, as an agent reports it. */
+export interface ReportedToolCall {
+  /** The call's id; absent, one is made up. */
+  id?: string
+  name: string
+  /** The arguments: a JSON string or a value. */
+  arguments?: unknown
+}
+
+/** One model call, as an agent reports it. Everything is untrusted: bounded and checked before it is recorded. */
+export interface ModelCall {
+  /** The model that answered (kept in {@link AgentRecorder.models}; trace events name the model once, at the trial's start). */
+  model?: string
+  /** Messages sent in the request. */
+  messages?: number
+  /** The answer's text. */
+  content?: string | null
+  toolCalls?: readonly ReportedToolCall[]
+  tokens?: { prompt?: number; completion?: number }
+  /** Why the model stopped, as the endpoint said (`stop`, `tool_calls`, `length`). */
+  finishReason?: string | null
+  durationMs?: number
+  /** The call failed: recorded as an `error` event of source `model`. */
+  error?: { code?: string; message?: string }
+}
+
+/** One tool execution, as an agent reports it. */
+export interface ToolCall {
+  /** The call's id; absent, the model's latest call of this name not yet answered, else a made-up one. */
+  id?: string
+  name: string
+  /** The arguments: a JSON string (parsed when it is one) or a value. */
+  arguments?: unknown
+  /** What the tool returned; a value that is not a string is recorded as its JSON. */
+  output?: unknown
+  /** @default true, or false when `error` is set */
+  ok?: boolean
+  /** The tool failed: its message becomes the output when there is none. */
+  error?: string
+  durationMs?: number
+}
+
+/** How a run ended, for {@link AgentRecorder.end}. */
+export type RecordedStatus = Extract<TraceEvent, { kind: 'trial-end' }>['status']
+
+/** Records an agent's model calls and tool calls as trace events; for agents that do not emit OpenTelemetry spans. */
+export interface AgentRecorder {
+  /** The trace the events go to. */
+  readonly trace: TraceRecorder
+  /** Model calls recorded so far (each is a turn). */
+  readonly turns: number
+  /** Tool calls recorded so far. */
+  readonly toolCalls: number
+  /** Tokens of the model calls recorded so far. */
+  readonly tokens: Readonly<Tokens>
+  /** Distinct model names seen in model calls (at most 10). */
+  readonly models: readonly string[]
+  /** Opens the trial with a `trial-start` event; the runner does this for adapters, so call it only when recording alone. */
+  start(trial: { taskId: string; trial?: number; harnessId: string; model: string; instruction: string }): void
+  /** A model call: a `model-request` and a `model-response` (and an `error` when it failed). */
+  modelCall(call: ModelCall): void
+  /** A tool execution: a `tool-call` and its `tool-result`. */
+  toolCall(call: ToolCall): void
+  /** Free text about what the agent does, kept beside the steps (a `harness-step` of step `plan`; the schema has no kind for notes). */
+  note(text: string): void
+  /** An error outside model and tool calls. */
+  error(error: { source?: 'model' | 'tool' | 'harness' | 'sandbox'; code?: string; message: string }): void
+  /** Closes the trial with a `trial-end` event holding the totals; the runner does this for adapters. */
+  end(status: RecordedStatus, durationMs?: number): void
+}
+
+/** Longest text of a model answer, a tool's output or arguments kept in a trace. */
+export const MAX_TEXT = 20_000
+/** Longest name, id or model name kept. */
+export const MAX_NAME = 200
+/** Longest error message or note kept. */
+export const MAX_MESSAGE = 2_000
+/** Tool calls of one model answer kept. */
+const MAX_CALLS_PER_ANSWER = 64
+/** Deepest nesting of tool arguments kept as a value (deeper ones are kept as their text). */
+const MAX_DEPTH = 20
+/** Tool calls remembered to match results to calls. */
+const MAX_PENDING = 256
+
+/**
+ * Makes a recorder of an agent's steps over a trace (by default one kept in memory). Its methods never throw: a
+ * value of the wrong type is dropped or replaced by a safe one, and texts are cut to the bounds above.
+ */
+export function createAgentRecorder(trace: TraceRecorder = createTraceRecorder()): AgentRecorder {
+  let turns = 0
+  let toolCalls = 0
+  const tokens = { prompt: 0, completion: 0 }
+  const models: string[] = []
+  /** Calls of the model's answers not yet answered by a tool result, oldest first. */
+  const pending: Array<{ id: string; name: string }> = []
+  let made = 0
+  const madeId = (): string => `call-${++made}`
+  const guard = (what: string, fn: () => void): void => {
+    try {
+      fn()
+    } catch (cause) {
+      // A bug or a hostile value (a getter that throws): the trace says so instead of the agent failing.
+      try {
+        trace.record({ kind: 'error', source: 'harness', code: 'TRACE_INPUT_INVALID', message: cut(`A ${what} could not be recorded: ${messageOf(cause)}`, MAX_MESSAGE) })
+      } catch {
+        // nothing left to do
+      }
+    }
+  }
+  return {
+    trace,
+    get turns() {
+      return turns
+    },
+    get toolCalls() {
+      return toolCalls
+    },
+    get tokens() {
+      return { ...tokens }
+    },
+    get models() {
+      return [...models]
+    },
+    start(trial) {
+      guard('trial start', () => {
+        trace.record({
+          kind: 'trial-start',
+          taskId: text(trial.taskId, MAX_TEXT),
+          trial: count(trial.trial),
+          harnessId: text(trial.harnessId, MAX_NAME),
+          model: text(trial.model, MAX_NAME),
+          instruction: text(trial.instruction, MAX_TEXT),
+        })
+      })
+    },
+    modelCall(call) {
+      guard('model call', () => {
+        const turn = ++turns
+        const model = optionalText(call.model, MAX_NAME)
+        if (model && !models.includes(model) && models.length < 10) models.push(model)
+        const used = { prompt: count(call.tokens?.prompt), completion: count(call.tokens?.completion) }
+        tokens.prompt += used.prompt
+        tokens.completion += used.completion
+        const asked = Array.isArray(call.toolCalls) ? call.toolCalls : []
+        const calls = asked.slice(0, MAX_CALLS_PER_ANSWER).flatMap((c) => {
+          const name = optionalText(c?.name, MAX_NAME)
+          if (!name) return []
+          const id = optionalText(c.id, MAX_NAME) ?? madeId()
+          remember(pending, { id, name })
+          return [{ id, name, arguments: argumentText(c.arguments) }]
+        })
+        trace.record({ kind: 'model-request', turn, messages: count(call.messages) })
+        const dropped = asked.length - calls.length
+        trace.record({
+          kind: 'model-response',
+          turn,
+          durationMs: duration(call.durationMs),
+          content: typeof call.content === 'string' ? cut(call.content, MAX_TEXT) : null,
+          toolCalls: calls,
+          tokens: used,
+          finishReason: optionalText(call.finishReason, 64) ?? null,
+          ...(dropped > 0 ? { toolCallsDropped: dropped } : {}),
+        })
+        if (call.error) {
+          trace.record({ kind: 'error', source: 'model', code: code(call.error.code, 'MODEL_ERROR'), message: text(call.error.message ?? 'The model call failed.', MAX_MESSAGE) })
+        }
+      })
+    },
+    toolCall(call) {
+      guard('tool call', () => {
+        const name = optionalText(call.name, MAX_NAME) ?? 'unknown'
+        const given = optionalText(call.id, MAX_NAME)
+        const at = given ? pending.findIndex((p) => p.id === given) : pending.findIndex((p) => p.name === name)
+        const id = given ?? (at >= 0 ? pending[at]!.id : madeId())
+        if (at >= 0) pending.splice(at, 1)
+        toolCalls++
+        const turn = turns
+        const failed = typeof call.error === 'string' && call.error.length > 0
+        const ok = typeof call.ok === 'boolean' ? call.ok : !failed
+        const raw = call.output === undefined || call.output === null ? (failed ? call.error! : '') : typeof call.output === 'string' ? call.output : jsonText(call.output)
+        const output = cut(raw, MAX_TEXT)
+        trace.record({ kind: 'tool-call', turn, id, name, arguments: argumentValue(call.arguments) })
+        trace.record({ kind: 'tool-result', turn, id, name, ok, durationMs: duration(call.durationMs), output, truncated: output.length < raw.length })
+      })
+    },
+    note(note) {
+      guard('note', () => trace.record({ kind: 'harness-step', step: 'plan', detail: text(note, MAX_MESSAGE), ok: true }))
+    },
+    error(error) {
+      guard('error', () => {
+        const source = error.source === 'model' || error.source === 'tool' || error.source === 'sandbox' ? error.source : 'harness'
+        trace.record({ kind: 'error', source, code: code(error.code, 'AGENT_ERROR'), message: text(error.message, MAX_MESSAGE) })
+      })
+    },
+    end(status, durationMs) {
+      guard('trial end', () => {
+        const known: readonly RecordedStatus[] = ['finished', 'max-turns', 'failed', 'timeout', 'error']
+        const ended = known.includes(status) ? status : 'error'
+        const last = trace.events.at(-1)?.t ?? 0
+        trace.record({ kind: 'trial-end', status: ended, turns, toolCalls, tokens: { ...tokens }, durationMs: durationMs === undefined ? last : duration(durationMs) })
+      })
+    },
+  }
+}
+
+function remember(pending: Array<{ id: string; name: string }>, call: { id: string; name: string }): void {
+  pending.push(call)
+  if (pending.length > MAX_PENDING) pending.shift()
+}
+
+/** Cuts a text to at most `max` characters, never in the middle of a surrogate pair. */
+export function cut(value: string, max: number): string {
+  if (value.length <= max) return value
+  const end = /[\uD800-\uDBFF]/.test(value[max - 1]!) ? max - 1 : max
+  return value.slice(0, end)
+}
+
+/** A string cut to `max`; anything else as an empty string. */
+export function text(value: unknown, max: number): string {
+  return typeof value === 'string' ? cut(value, max) : ''
+}
+
+/** A non-empty string cut to `max`, or undefined. */
+export function optionalText(value: unknown, max: number): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? cut(value, max) : undefined
+}
+
+/** A count: a finite non-negative number, rounded down and capped; anything else is 0. */
+export function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.min(Math.floor(value), 1e12) : 0
+}
+
+/** A duration in ms: finite and non-negative, else 0. */
+export function duration(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.min(value, 1e12) : 0
+}
+
+/** An error code: letters, digits and `_.-:` only, at most 64 characters. */
+function code(value: unknown, fallback: string): string {
+  const clean = typeof value === 'string' ? value.replace(/[^\w.:-]/g, '_').slice(0, 64) : ''
+  return clean || fallback
+}
+
+/** Tool arguments as the JSON text a model response holds. */
+function argumentText(value: unknown): string {
+  if (value === undefined || value === null) return '{}'
+  return cut(typeof value === 'string' ? value : jsonText(value), MAX_TEXT)
+}
+
+/**
+ * Tool arguments as a `tool-call` event holds them: a JSON object (parsed from its text when it is one), so the miner
+ * reads `command` and `path`; text that is not JSON, too long or too deep stays text, cut.
+ */
+function argumentValue(value: unknown): unknown {
+  if (value === undefined || value === null) return {}
+  const raw = typeof value === 'string' ? value : jsonText(value)
+  if (raw.length > MAX_TEXT) return cut(raw, MAX_TEXT)
+  try {
+    const parsed: unknown = JSON.parse(raw)
+    if (depthOf(parsed) <= MAX_DEPTH) return parsed
+  } catch {
+    // not JSON: kept as text
+  }
+  return raw
+}
+
+function depthOf(value: unknown, depth = 0): number {
+  if (depth > MAX_DEPTH || value === null || typeof value !== 'object') return depth
+  let deepest = depth + 1
+  for (const item of Object.values(value)) deepest = Math.max(deepest, depthOf(item, depth + 1))
+  return deepest
+}
+
+/** JSON text of a value; a value that does not serialize (a cycle, a BigInt) as its string form. */
+function jsonText(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    try {
+      return String(value)
+    } catch {
+      return '[unserializable]'
+    }
+  }
+}
+
+function messageOf(error: unknown): string {
+  try {
+    return error instanceof Error ? error.message : String(error)
+  } catch {
+    return 'unknown error'
+  }
+}
