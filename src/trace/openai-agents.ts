@@ -34,7 +34,9 @@ export function agentsStepOfSpan(span: AgentsSpanLike): AgentsStep {
     const data = prop(span, 'spanData')
     const type = own(data, 'type')
     const durationMs = isoDuration(prop(span, 'startedAt'), prop(span, 'endedAt'))
-    const failure = str(own(prop(span, 'error'), 'message'))
+    const error = prop(span, 'error')
+    // The SDK's span error says "Error running tool"; what went wrong is in its `data.error`.
+    const failure = str(own(own(error, 'data'), 'error')) ?? str(own(error, 'message'))
     if (type === 'generation') {
       const response = first(own(data, 'output'))
       const choice = first(own(response, 'choices'))
