@@ -14,7 +14,7 @@ import { readTrace } from '../../src/trace/reader.js'
 import { createAgentRecorder } from '../../src/trace/recorder.js'
 import { createTraceRecorder } from '../../src/trace/writer.js'
 
-const solutionsDir = resolve(import.meta.dirname, '../fixtures/agents-sdk/solutions')
+const solutionsDir = resolve(import.meta.dirname, '../fixtures/sdk-agents/solutions')
 const INSTRUCTION = 'Write notes.txt with two lines ("first line", "second line"), count its lines, then show missing-file.txt.'
 
 let sim: SimServer
