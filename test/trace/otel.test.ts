@@ -196,6 +196,22 @@ describe('the OpenTelemetry span processor', () => {
     expect(typed).toBe(processor)
   })
 
+  it('hands mapped steps to a recorder that counts through calls of its own (the shape of an adapter run context trace)', () => {
+    const seen: { models: unknown[]; tools: unknown[]; errors: string[] } = { models: [], tools: [], errors: [] }
+    const sink = {
+      recordModelCall: (call: unknown) => void seen.models.push(call),
+      recordToolCall: (call: unknown) => void seen.tools.push(call),
+      recordError: (code: string) => void seen.errors.push(code),
+    }
+    const processor = createTraceSpanProcessor(sink)
+    processor.onEnd({ name: 'chat', attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.input.messages': '[{},{}]', 'gen_ai.usage.input_tokens': 7, 'gen_ai.output.messages': JSON.stringify([{ parts: [{ type: 'tool_call', id: 'c9', name: 'shell', arguments: '{"command":"ls"}' }] }]) } })
+    processor.onEnd({ name: 'execute_tool shell', attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'shell', 'gen_ai.tool.call.arguments': '{"command":"ls"}', 'gen_ai.tool.call.result': 'a.txt' } })
+    processor.onEnd({ name: 'invoke_agent', attributes: { 'gen_ai.operation.name': 'invoke_agent' }, status: { code: 2, message: 'gave up' } })
+    expect(seen.models).toEqual([{ content: null, toolCalls: [{ id: 'c9', name: 'shell', arguments: '{"command":"ls"}' }], tokens: { prompt: 7, completion: 0 }, durationMs: 0, finishReason: null, messages: 2 }])
+    expect(seen.tools).toEqual([{ id: 'c9', name: 'shell', arguments: { command: 'ls' }, output: 'a.txt', ok: true, durationMs: 0 }])
+    expect(seen.errors).toEqual(['AGENT_ERROR'])
+  })
+
   it('routes spans to the recorder a function picks, and drops spans it has none for', () => {
     const a = createTraceRecorder()
     const b = createTraceRecorder()

@@ -114,6 +114,12 @@ describe('the OTLP/JSON export', () => {
     }
   })
 
+  it('writes the sample trace exactly as the committed OTLP/JSON sample (test/fixtures/otlp/trace.v1.otlp.json)', async () => {
+    const events = await sampleTrace()
+    const request = tracesToOtlp([{ events, startTimeMs: START, outcome: 'fail', reason: 'expected "" to be "chore: version file"' }], { scopeVersion: '0.1.0', resource: { 'self_harness.model': 'sim-steady' } })
+    expect(request).toEqual(JSON.parse(await readFile(resolve(import.meta.dirname, '../fixtures/otlp/trace.v1.otlp.json'), 'utf8')))
+  })
+
   it('marks failed tool calls and runs as errors, and errors and harness steps as span events', () => {
     const events: TraceEvent[] = [
       { t: 0, kind: 'trial-start', taskId: 't', trial: 1, harnessId: 'h', model: 'm', instruction: 'go' },
