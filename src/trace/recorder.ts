@@ -138,52 +138,54 @@ export function createAgentRecorder(trace: TraceRecorder = createTraceRecorder()
     },
     modelCall(call) {
       guard('model call', () => {
-        const turn = ++turns
+        if (!call || typeof call !== 'object') throw new TypeError(`expected an object, got ${call === null ? 'null' : typeof call}`)
+        // Everything is read before anything is counted or recorded: a value that throws leaves no half of a call.
         const model = optionalText(call.model, MAX_NAME)
-        if (model && !models.includes(model) && models.length < 10) models.push(model)
         const used = { prompt: count(call.tokens?.prompt), completion: count(call.tokens?.completion) }
+        const asked = Array.isArray(call.toolCalls) ? call.toolCalls : []
+        const read = asked.slice(0, MAX_CALLS_PER_ANSWER).flatMap((c) => {
+          const name = optionalText(c?.name, MAX_NAME)
+          return name ? [{ id: optionalText(c.id, MAX_NAME), name, arguments: argumentText(c.arguments) }] : []
+        })
+        const messages = count(call.messages)
+        const durationMs = duration(call.durationMs)
+        const content = typeof call.content === 'string' ? cut(call.content, MAX_TEXT) : null
+        const finishReason = optionalText(call.finishReason, 64) ?? null
+        const error = call.error ? { code: code(call.error.code, 'MODEL_ERROR'), message: text(call.error.message ?? 'The model call failed.', MAX_MESSAGE) } : undefined
+
+        const calls = read.map((c) => {
+          const id = c.id ?? madeId()
+          remember(pending, { id, name: c.name })
+          return { id, name: c.name, arguments: c.arguments }
+        })
+        if (model && !models.includes(model) && models.length < 10) models.push(model)
         tokens.prompt += used.prompt
         tokens.completion += used.completion
-        const asked = Array.isArray(call.toolCalls) ? call.toolCalls : []
-        const calls = asked.slice(0, MAX_CALLS_PER_ANSWER).flatMap((c) => {
-          const name = optionalText(c?.name, MAX_NAME)
-          if (!name) return []
-          const id = optionalText(c.id, MAX_NAME) ?? madeId()
-          remember(pending, { id, name })
-          return [{ id, name, arguments: argumentText(c.arguments) }]
-        })
-        trace.record({ kind: 'model-request', turn, messages: count(call.messages) })
+        const turn = ++turns
         const dropped = asked.length - calls.length
-        trace.record({
-          kind: 'model-response',
-          turn,
-          durationMs: duration(call.durationMs),
-          content: typeof call.content === 'string' ? cut(call.content, MAX_TEXT) : null,
-          toolCalls: calls,
-          tokens: used,
-          finishReason: optionalText(call.finishReason, 64) ?? null,
-          ...(dropped > 0 ? { toolCallsDropped: dropped } : {}),
-        })
-        if (call.error) {
-          trace.record({ kind: 'error', source: 'model', code: code(call.error.code, 'MODEL_ERROR'), message: text(call.error.message ?? 'The model call failed.', MAX_MESSAGE) })
-        }
+        trace.record({ kind: 'model-request', turn, messages })
+        trace.record({ kind: 'model-response', turn, durationMs, content, toolCalls: calls, tokens: used, finishReason, ...(dropped > 0 ? { toolCallsDropped: dropped } : {}) })
+        if (error) trace.record({ kind: 'error', source: 'model', ...error })
       })
     },
     toolCall(call) {
       guard('tool call', () => {
+        if (!call || typeof call !== 'object') throw new TypeError(`expected an object, got ${call === null ? 'null' : typeof call}`)
         const name = optionalText(call.name, MAX_NAME) ?? 'unknown'
         const given = optionalText(call.id, MAX_NAME)
         const at = given ? pending.findIndex((p) => p.id === given) : pending.findIndex((p) => p.name === name)
         const id = given ?? (at >= 0 ? pending[at]!.id : madeId())
-        if (at >= 0) pending.splice(at, 1)
-        toolCalls++
         const turn = turns
         const failed = typeof call.error === 'string' && call.error.length > 0
         const ok = typeof call.ok === 'boolean' ? call.ok : !failed
         const raw = call.output === undefined || call.output === null ? (failed ? call.error! : '') : typeof call.output === 'string' ? call.output : jsonText(call.output)
         const output = cut(raw, MAX_TEXT)
-        trace.record({ kind: 'tool-call', turn, id, name, arguments: argumentValue(call.arguments) })
-        trace.record({ kind: 'tool-result', turn, id, name, ok, durationMs: duration(call.durationMs), output, truncated: output.length < raw.length })
+        const args = argumentValue(call.arguments)
+        const durationMs = duration(call.durationMs)
+        if (at >= 0) pending.splice(at, 1)
+        toolCalls++
+        trace.record({ kind: 'tool-call', turn, id, name, arguments: args })
+        trace.record({ kind: 'tool-result', turn, id, name, ok, durationMs, output, truncated: output.length < raw.length })
       })
     },
     note(note) {
