@@ -1,3 +1,4 @@
+import { stableStringify } from '../json.js'
 import type { TraceEvent, Tokens } from './events.js'
 import { createTraceRecorder, type TraceRecorder } from './writer.js'
 
@@ -95,7 +96,7 @@ export function createAgentRecorder(trace: TraceRecorder = createTraceRecorder()
   const tokens = { prompt: 0, completion: 0 }
   const models: string[] = []
   /** Calls of the model's answers not yet answered by a tool result, oldest first. */
-  const pending: Array<{ id: string; name: string }> = []
+  const pending: Pending[] = []
   let made = 0
   const madeId = (): string => `call-${++made}`
   const guard = (what: string, fn: () => void): void => {
@@ -155,7 +156,7 @@ export function createAgentRecorder(trace: TraceRecorder = createTraceRecorder()
 
         const calls = read.map((c) => {
           const id = c.id ?? madeId()
-          remember(pending, { id, name: c.name })
+          remember(pending, { id, name: c.name, args: sameArguments(c.arguments) })
           return { id, name: c.name, arguments: c.arguments }
         })
         if (model && !models.includes(model) && models.length < 10) models.push(model)
@@ -173,14 +174,19 @@ export function createAgentRecorder(trace: TraceRecorder = createTraceRecorder()
         if (!call || typeof call !== 'object') throw new TypeError(`expected an object, got ${call === null ? 'null' : typeof call}`)
         const name = optionalText(call.name, MAX_NAME) ?? 'unknown'
         const given = optionalText(call.id, MAX_NAME)
-        const at = given ? pending.findIndex((p) => p.id === given) : pending.findIndex((p) => p.name === name)
+        // Without an id: the model's unanswered call of this name with the same arguments (tools may end out of
+        // order when they run in parallel), else its oldest unanswered call of this name.
+        const args = argumentValue(call.arguments)
+        const key = sameArguments(args)
+        const at = given
+          ? pending.findIndex((p) => p.id === given)
+          : ((i) => (i >= 0 ? i : pending.findIndex((p) => p.name === name)))(pending.findIndex((p) => p.name === name && p.args === key))
         const id = given ?? (at >= 0 ? pending[at]!.id : madeId())
         const turn = turns
         const failed = typeof call.error === 'string' && call.error.length > 0
         const ok = typeof call.ok === 'boolean' ? call.ok : !failed
         const raw = call.output === undefined || call.output === null ? (failed ? call.error! : '') : typeof call.output === 'string' ? call.output : jsonText(call.output)
         const output = cut(raw, MAX_TEXT)
-        const args = argumentValue(call.arguments)
         const durationMs = duration(call.durationMs)
         if (at >= 0) pending.splice(at, 1)
         toolCalls++
@@ -208,7 +214,26 @@ export function createAgentRecorder(trace: TraceRecorder = createTraceRecorder()
   }
 }
 
-function remember(pending: Array<{ id: string; name: string }>, call: { id: string; name: string }): void {
+/** A tool call of a model answer not yet answered by a result. */
+interface Pending {
+  id: string
+  name: string
+  /** Its arguments in a form that compares equal for equal arguments. */
+  args: string
+}
+
+/** Arguments (a JSON text or a value) as a text that is equal for equal arguments, whatever their spacing. */
+function sameArguments(value: unknown): string {
+  const parsed = typeof value === 'string' ? argumentValue(value) : value
+  if (typeof parsed === 'string') return parsed
+  try {
+    return stableStringify(parsed)
+  } catch {
+    return jsonText(parsed)
+  }
+}
+
+function remember(pending: Pending[], call: Pending): void {
   pending.push(call)
   if (pending.length > MAX_PENDING) pending.shift()
 }

@@ -30,6 +30,14 @@ describe('the agent recorder', () => {
     for (const event of events) expect(TraceEventSchema.safeParse(event).success).toBe(true)
   })
 
+  it('matches results without ids to calls by name and arguments, so tools that ran in parallel keep their ids', () => {
+    const rec = createAgentRecorder()
+    rec.modelCall({ toolCalls: [{ id: 'first', name: 'shell', arguments: '{"command":"sleep 2","timeout":5}' }, { id: 'second', name: 'shell', arguments: '{"command":"ls"}' }] })
+    rec.toolCall({ name: 'shell', arguments: { command: 'ls' }, output: 'a' }) // the second call ended first
+    rec.toolCall({ name: 'shell', arguments: '{"timeout": 5, "command": "sleep 2"}', output: 'b' })
+    expect(rec.trace.events.filter((e) => e.kind === 'tool-result').map((e) => [e.id, e.output])).toEqual([['second', 'a'], ['first', 'b']])
+  })
+
   it('never throws: a value whose getter throws becomes an error event, and texts are cut', () => {
     const rec = createAgentRecorder()
     const hostile = { get name(): string { throw new Error('no name for you') } }
