@@ -1,10 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SpanStatusCode, type Attributes } from '@opentelemetry/api'
 import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { processTrace } from '../../src/miner/process-trace.js'
+import { buildRecord } from '../../src/record/store.js'
+import { loadReportData } from '../../src/report/html/load.js'
+import { renderHtmlReport } from '../../src/report/html/render.js'
 import { alignTraces, traceSteps } from '../../src/report/html/align.js'
 import { TraceEventSchema, type TraceEvent } from '../../src/trace/events.js'
 import { createTraceSpanProcessor, genAiStepOfSpan } from '../../src/trace/otel.js'
@@ -119,6 +122,18 @@ describe('the OpenTelemetry span processor', () => {
     ])
     const aligned = alignTraces(events, passing.events)
     expect(aligned.divergeAt).toBe(1)
+
+    // The whole HTML report, with both traces loaded from records as `self-harness report` loads them.
+    const task = (outcome: 'pass' | 'fail', tracePath: string) => ({
+      id: 'tasks/git-commit.test.ts > commits', file: 'tasks/git-commit.test.ts', name: 'commits',
+      trials: [{ index: 0, outcome, durationMs: 10, tokens: { prompt: 1, completion: 1 }, turns: 3, toolCalls: 2, tracePath, status: 'finished' }],
+    })
+    await writeFile(join(dir, 'baseline.json'), JSON.stringify(buildRecord({ harness: { name: 'baseline', id: 'b' }, model: 'qwen', trials: 1, tasks: [task('pass', 'passing.jsonl')] })))
+    await writeFile(join(dir, 'candidate.json'), JSON.stringify(buildRecord({ harness: { name: 'candidate', id: 'c' }, model: 'qwen', trials: 1, tasks: [task('fail', 'failing.jsonl')] })))
+    const data = await loadReportData({ candidate: join(dir, 'candidate.json'), baseline: join(dir, 'baseline.json') })
+    expect(data.notes).toEqual([])
+    expect(Object.values(data.traces).map((slice) => [slice.error, slice.total])).toEqual(expect.arrayContaining([[undefined, events.length], [undefined, passing.events.length]]))
+    expect(renderHtmlReport(data)).toContain('Author identity unknown')
   })
 
   it('reads the Vercel AI SDK attributes that carry the same meaning', () => {
