@@ -29,6 +29,7 @@ const RUN: Record<string, () => Promise<Run>> = {
   calibrate: async () => (await import('./commands/calibrate.js')).calibrateCommand,
   evolve: async () => (await import('./commands/evolve.js')).evolveCommand,
   schemas: async () => (await import('./commands/schemas.js')).schemasCommand,
+  export: async () => (await import('./commands/export.js')).exportCommand,
   report: async () => (await import('./commands/report.js')).reportCommand,
   sim: async () => (await import('./commands/sim.js')).simCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,

@@ -149,6 +149,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
   },
   {
+    name: 'export',
+    args: '<record-or-trace>',
+    summary: 'Write traces as OTLP/JSON for Jaeger, Grafana Tempo, Langfuse or an OpenTelemetry Collector',
+    flags: [
+      { flag: '--out <file>', description: 'The JSON file to write (default: print to stdout)' },
+      { flag: '--format <format>', description: 'Output format: otlp-json (an OTLP ExportTraceServiceRequest)', default: 'otlp-json' },
+    ],
+    examples: ['self-harness export .self-harness/runs/candidate.json --out traces.otlp.json', 'self-harness export .self-harness/traces/task/0.jsonl'],
+  },
+  {
     name: 'schemas',
     summary: 'Write the JSON Schema of every saved format',
     flags: [{ flag: '--out <dir>', description: 'Directory to write to', default: 'schemas' }],
