@@ -11,7 +11,9 @@ export const REDACTED = '[REDACTED]'
 export const MIN_SECRET_LENGTH = 8
 
 /** Environment variable names whose values are treated as secrets. */
-const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|^AUTH/i
+// PASS, *_PWD (MySQL's MYSQL_PWD, not the shell's PWD), AUTH anywhere (npm's NPM_CONFIG__AUTH; not XAUTHORITY or
+// SSH_AUTH_SOCK, which are paths), webhook URLs and DSNs carry credentials in their value.
+const SECRET_NAME = /KEY|TOKEN|SECRET|PASS(?!THROUGH)|_PWD$|^PWD_|CREDENTIAL|(?<!X)AUTH(?!_SOCK)|COOKIE|PRIVATE|WEBHOOK|DSN|SIGNATURE/i
 /** Request headers whose values are credentials. */
 const CREDENTIAL_HEADER = /^(?:authorization|proxy-authorization|cookie|x-api-key|api-key)$|token|secret|key/i
 /** Object keys whose string values are credentials whatever they hold. */
@@ -45,7 +47,7 @@ const CHAT_WORDS = [
 
 /** Where the secrets of a run come from. */
 export interface RedactorSources {
-  /** Values of the variables named like secrets (*KEY*, *TOKEN*, *SECRET*, *PASSWORD*, *CREDENTIAL*, AUTH*), and passwords in URLs. */
+  /** Values of the variables named like secrets (*KEY*, *TOKEN*, *SECRET*, *PASS*, *_PWD, *CREDENTIAL*, *AUTH*, *COOKIE*, *PRIVATE*, *WEBHOOK*, *DSN*, *SIGNATURE*), and passwords in URLs. */
   env?: NodeJS.ProcessEnv
   /** Values known to be secret, such as an API key given as an option. Empty and short ones are ignored. */
   values?: ReadonlyArray<string | undefined>
@@ -86,12 +88,21 @@ export function createRedactor(sources: RedactorSources = {}): Redactor {
   const vocabulary = new Set([...defaultVocabulary(), ...(sources.vocabulary ?? [])])
   const forms = [...new Set([...secrets].flatMap(encodedForms))].sort((a, b) => b.length - a.length)
   const known = forms.length ? new RegExp(forms.map(escapeRegExp).join('|'), 'g') : undefined
+  // Forms a tool prints with whitespace inside (base64 wrapped at 76 columns, hex in groups as xxd prints it).
+  const spaced = [...new Set([...secrets].flatMap(spacedForms))].sort((a, b) => b.length - a.length)
+  const spacedPattern = spaced.length ? new RegExp(spaced.map((form) => [...form].map(escapeRegExp).join('[\\s:.-]{0,3}')).join('|'), 'g') : undefined
+  // A large piece of a secret anywhere (its start or its end, at least half of it and 8 characters): what a cut
+  // that left no marker, or a secret written in two pieces, leaves behind.
+  const pieces = [...new Set([...secrets].flatMap(secretPieces))].sort((a, b) => b.length - a.length)
+  const piecePattern = pieces.length ? new RegExp(pieces.map(escapeRegExp).join('|'), 'g') : undefined
 
   const fragments = [...new Set([...secrets].flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1)]))]
   const text = (input: string): string => {
     try {
       let out = known ? input.replace(known, REDACTED) : input
+      if (spacedPattern) out = out.replace(spacedPattern, REDACTED)
       if (fragments.length) out = redactCutFragments(out, fragments)
+      if (piecePattern) out = out.replace(piecePattern, REDACTED)
       for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement)
       return out
     } catch {
@@ -211,8 +222,11 @@ function urlPassword(value: string): string | undefined {
   }
 }
 
-/** The markers where output was cut (a tool result's cap, a command's dropped output), kept when splitting. */
-const CUT_MARKER = /(\n\[\.\.\. (?:truncated \d+ chars\]|\d+ bytes of output dropped \.\.\.\]\n))/
+/**
+ * The markers where text was cut (a tool result's cap, a command's dropped output, a preview's `...` or `…`, a
+ * message's `[N more characters cut]`), kept when splitting.
+ */
+const CUT_MARKER = /(\n\[\.\.\. (?:truncated \d+ chars\]|\d+ bytes of output dropped \.\.\.\]\n)|\n?\.\.\. ?\[\d+ more characters cut\]|\.\.\.|…)/
 /** Shortest piece of a secret redacted beside a cut marker. */
 const FRAGMENT_AT_CUT = 4
 
@@ -281,7 +295,33 @@ function encodedForms(secret: string): string[] {
   }
   forms.add(bytes.toString('hex'))
   forms.add(bytes.toString('hex').toUpperCase())
+  for (const form of fullyEscapedForms(secret)) forms.add(form)
   return [...forms].filter((form) => form.length >= MIN_SECRET_LENGTH)
+}
+
+/** Every character of the secret percent-encoded, or `\u`-escaped, whether it needed it or not. */
+function fullyEscapedForms(secret: string): string[] {
+  const bytes = [...Buffer.from(secret, 'utf8')]
+  const percent = bytes.map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')
+  const units = Array.from({ length: secret.length }, (_, i) => secret.charCodeAt(i))
+  const unicode = units.map((u) => `\\u${u.toString(16).padStart(4, '0')}`).join('')
+  return [percent, percent.toUpperCase(), unicode, unicode.replace(/[a-f]/g, (c) => c.toUpperCase())]
+}
+
+/** The base64 and hex forms of a secret, to be matched with whitespace or separators between characters. */
+function spacedForms(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8')
+  const forms = [0, 1, 2].map((alignment) => alignedBase64(bytes, alignment))
+  forms.push(bytes.toString('hex'), bytes.toString('hex').toUpperCase())
+  return forms.filter((form) => form.length >= MIN_SECRET_LENGTH)
+}
+
+/** The starts and ends of a secret at least half its length and 8 characters long (shorter than the whole). */
+function secretPieces(secret: string): string[] {
+  const least = Math.max(MIN_SECRET_LENGTH, Math.ceil(secret.length / 2))
+  const pieces: string[] = []
+  for (let k = secret.length - 1; k >= least; k--) pieces.push(secret.slice(0, k), secret.slice(secret.length - k))
+  return pieces
 }
 
 /**
