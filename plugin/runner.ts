@@ -212,16 +212,26 @@ export default class SelfHarnessRunner extends TestRunner {
       if (trial.outcome === 'fail' && last?.tracePath && newErrors[0]) {
         // Redacted before it is cut, so no part of a secret is left at the cut.
         const event = { t: durationMs, kind: 'error', source: 'assertion', code: 'ASSERTION', message: this.redact.text(String(newErrors[0].message)).slice(0, 2_000) }
-        appendFileSync(last.tracePath, `${traceLine(this.redact.value(event)).line}\n`)
+        try {
+          appendFileSync(last.tracePath, `${traceLine(this.redact.value(event)).line}\n`)
+        } catch {
+          // a full disk: the trial's reason still holds the assertion
+        }
       }
-      // The journal comes first: a kill after this line loses nothing finished.
-      appendJournal(this.provided.journalFile, {
-        schemaVersion: 1,
-        harnessId: this.provided.harness.id,
-        model: this.provided.model.model,
-        taskId: meta.taskId,
-        trial,
-      })
+      // The journal comes first: a kill after this line loses nothing finished. A journal that cannot be written (a
+      // full disk) loses nothing either: the trial still reaches the record through the test's result.
+      try {
+        appendJournal(this.provided.journalFile, {
+          schemaVersion: 1,
+          harnessId: this.provided.harness.id,
+          model: this.provided.model.model,
+          taskId: meta.taskId,
+          trial,
+        })
+      } catch (error) {
+        const e = error as NodeJS.ErrnoException
+        process.stderr.write(`self-harness: WARNING: cannot write the journal ${this.provided.journalFile}: ${e?.code ?? e?.message}; the trial is kept in this run's record only\n`)
+      }
       this.sendUpdate(test)
     } finally {
       if (state.workspace && (outcome === 'pass' || !this.provided.keepWorkspaces)) await state.workspace.dispose()

@@ -26,12 +26,15 @@ export function noActionNote(run: AgentRun): string | undefined {
  * task. `agent.run` throws it so the task's assertions do not run on a workspace nobody worked in; the runner
  * still records the trial as `error`.
  */
+/** An endpoint's message as the console shows it: its first 2,000 characters (the record keeps its own bounded reason). */
+const bounded = (text: string): string => (text.length > 2_000 ? `${text.slice(0, 2_000)}... [${text.length - 2_000} more characters cut]` : text)
+
 export class TrialInfrastructureError extends SelfHarnessError {
   /** The run, with its trace, as `agent.run` would have returned it. */
   readonly run: AgentRun
   constructor(run: AgentRun) {
     const what = run.status === 'timeout' ? 'timed out' : 'ended in an infrastructure error'
-    super(run.error?.code === 'SANDBOX_FAILED' ? 'SANDBOX_FAILED' : 'MODEL_FAILED', `The agent run ${what}, so the task was not judged (recorded as error, not as a failure): ${run.error?.message ?? run.status}`)
+    super(run.error?.code === 'SANDBOX_FAILED' ? 'SANDBOX_FAILED' : 'MODEL_FAILED', `The agent run ${what}, so the task was not judged (recorded as error, not as a failure): ${bounded(run.error?.message ?? run.status)}`)
     this.run = run
   }
 }

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'RUN_TIMEOUT'
   | 'SANDBOX_FAILED'
   | 'WORKSPACE_FAILED'
+  | 'IO_FAILED'
   | 'INTERNAL'
 
 /** Base of every error self-harness throws on purpose. */

@@ -221,6 +221,11 @@ export async function runAgent(input: RunAgentInput): Promise<AgentRun> {
   const durationMs = performance.now() - started
   trace.record({ kind: 'trial-end', status, turns, toolCalls, tokens, durationMs })
   await trace.close()
+  // A machine fault, not the model's: a trace that could not be written (a full disk) makes the trial an error naming the file.
+  if (trace.writeError && status !== 'error') {
+    status = 'error'
+    error = { code: 'IO_FAILED', message: trace.writeError }
+  }
   // A snapshot: a tool still running past the time limit cannot add to the run's trace after its end.
   return { status, summary, turns, toolCalls, tokens, durationMs, error, tracePath: trace.path, trace: [...trace.events] }
 

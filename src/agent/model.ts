@@ -1,4 +1,5 @@
 import OpenAI from 'openai'
+import { boundedFetch, isResponseTooLarge, MAX_RESPONSE_BYTES, ResponseTooLarge } from './bounded-fetch.js'
 import { ConfigurationError, ModelError } from '../errors.js'
 import { classifyEndpointError, retryAfterMs } from './endpoint-error.js'
 import { parseCompletion } from './response.js'
@@ -123,7 +124,7 @@ const messageOf = (cause: unknown): string => (cause instanceof Error ? cause.me
  * its own abort signal, tied to the caller's by one listener that is removed when the attempt ends.
  */
 export function createModelClient(options: ResolvedModelOptions): ModelClient {
-  const client = new OpenAI({ baseURL: options.baseURL, apiKey: options.apiKey, timeout: options.timeoutMs, maxRetries: 0 })
+  const client = new OpenAI({ baseURL: options.baseURL, apiKey: options.apiKey, timeout: options.timeoutMs, maxRetries: 0, fetch: boundedFetch() })
   let structuredOutput = true
   return {
     model: options.model,
@@ -139,6 +140,7 @@ export function createModelClient(options: ResolvedModelOptions): ModelClient {
           return await attemptOnce(request, format, limit)
         } catch (cause) {
           if (cause instanceof ModelError) throw cause
+          if (isResponseTooLarge(cause)) throw new ModelError(`The model endpoint sent an unusable response: ${new ResponseTooLarge(MAX_RESPONSE_BYTES).message}`, { code: 'MODEL_BAD_RESPONSE', cause })
           if (request.signal?.aborted) throw new ModelError('The request was stopped while waiting for the model (the time limit passed or the caller aborted).', { code: 'RUN_TIMEOUT', cause })
           if (cause instanceof AttemptTimeout) {
             if (limit < options.timeoutMs) throw new ModelError(`The run reached its time limit while waiting for the model (${limit} ms left).`, { code: 'RUN_TIMEOUT', cause })

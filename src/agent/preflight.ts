@@ -1,5 +1,6 @@
 import OpenAI from 'openai'
 import { ConfigurationError } from '../errors.js'
+import { boundedFetch } from './bounded-fetch.js'
 
 /** Where the endpoint is, for {@link checkEndpoint}. */
 export interface PreflightInput {
@@ -30,7 +31,7 @@ function systemCode(error: unknown): string | undefined {
 export async function checkEndpoint(input: PreflightInput): Promise<void> {
   const url = input.baseURL ?? DEFAULT_BASE_URL
   const timeoutMs = input.timeoutMs ?? 5_000
-  const client = new OpenAI({ baseURL: url, apiKey: input.apiKey || 'unset', timeout: timeoutMs, maxRetries: 0 })
+  const client = new OpenAI({ baseURL: url, apiKey: input.apiKey || 'unset', timeout: timeoutMs, maxRetries: 0, fetch: boundedFetch(1024 * 1024) })
   try {
     await client.models.list()
   } catch (error) {

@@ -12,8 +12,10 @@ export interface TraceRecorder {
   readonly events: readonly TraceEvent[]
   /** Path of the JSONL file, when the recorder writes one. */
   readonly path: string | undefined
-  /** Flushes and closes the file. */
+  /** Flushes and closes the file; never rejects (a failed write is in {@link writeError}). */
   close(): Promise<void>
+  /** Why the file could not be written (a full disk, a removed folder), naming the file; the events stay in memory. */
+  readonly writeError?: string
 }
 
 /** Options of {@link createTraceRecorder}. */
@@ -42,9 +44,15 @@ export function createTraceRecorder(options: TraceRecorderOptions = {}): TraceRe
   const started = performance.now()
   const events: TraceEvent[] = []
   let stream: WriteStream | undefined
+  let writeError: string | undefined
+  const failed = (error: unknown): void => {
+    const e = error as NodeJS.ErrnoException
+    writeError ??= `Cannot write the trace ${options.path}: ${e?.code ?? e?.message ?? String(error)}`
+  }
   if (options.path) {
     mkdirSync(dirname(options.path), { recursive: true })
     stream = createWriteStream(options.path, { flags: 'w' })
+    stream.on('error', failed)
   }
   let batch: string[] = []
   let batchBytes = 0
@@ -52,7 +60,7 @@ export function createTraceRecorder(options: TraceRecorderOptions = {}): TraceRe
   const flush = (): void => {
     clearTimeout(timer)
     timer = undefined
-    if (batch.length) stream?.write(batch.join(''))
+    if (batch.length && stream && !writeError && !stream.destroyed) stream.write(batch.join(''))
     batch = []
     batchBytes = 0
   }
@@ -60,6 +68,9 @@ export function createTraceRecorder(options: TraceRecorderOptions = {}): TraceRe
   return {
     events,
     path: options.path,
+    get writeError() {
+      return writeError
+    },
     record(input) {
       const event = { t: Math.round(performance.now() - started), ...input }
       // Redacting values, not the serialized line: a secret holding `"` or `\` cannot escape it, and numbers and
@@ -78,8 +89,13 @@ export function createTraceRecorder(options: TraceRecorderOptions = {}): TraceRe
       flush()
       const s = stream
       stream = undefined
-      if (!s) return Promise.resolve()
-      return new Promise((resolve, reject) => s.end((err?: Error | null) => (err ? reject(err) : resolve())))
+      if (!s || s.destroyed) return Promise.resolve()
+      return new Promise((resolve) =>
+        s.end((err?: Error | null) => {
+          if (err) failed(err)
+          resolve()
+        }),
+      )
     },
   }
 }
