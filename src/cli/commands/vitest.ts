@@ -38,10 +38,10 @@ export async function vitestCommand(args: ParsedArgs, cwd: string): Promise<numb
   if (budget === undefined || outcome?.kind !== 'run') return exitCode
   if (!outcome.verdictFile || !outcome.baselineFile) {
     // Follow-up looks need a verdict to follow up: an ungated run must not pass for a settled one.
-    process.stderr.write(
-      `self-harness: \`--adaptive\` needs a gated run, and this run was not gated (${request.gate === false ? '`--no-gate` was given' : 'no baseline'}); ` +
-        'no follow-up looks ran. Add `--baseline=<file>` (the record `self-harness accept` wrote) and run again.\n',
-    )
+    const fix = request.gate === false
+      ? '`--no-gate` was given); no follow-up looks ran. Drop `--no-gate`'
+      : 'no baseline); no follow-up looks ran. Add `--baseline=<file>` (the record `self-harness accept` wrote)'
+    process.stderr.write(`self-harness: \`--adaptive\` needs a gated run, and this run was not gated (${fix} and run again.\n`)
     return exitCode === 0 ? 2 : exitCode
   }
   return await adaptiveRounds({ cwd, request, vitestArgs: args.rest, status: { recordFile: outcome.recordFile, verdictFile: outcome.verdictFile, baselineFile: outcome.baselineFile }, budget })
