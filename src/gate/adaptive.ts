@@ -73,7 +73,8 @@ export interface TrialPlan {
  * first, then tasks `undecided` by an older verdict): `step` more candidate trials each, capped by
  * `maxTrialsPerTask` and the budget left, and, when the baseline side is too short for the next look's alpha
  * ({@link followUpOf}), baseline trials too, only if the whole extension fits. Stops with `decided` when
- * nothing is suspected (or the verdict is a regression or not comparable), `max-trials` when no suspected
+ * nothing is suspected, the verdict is a regression (a rejection at any look is final, as in `simulateGate`,
+ * whose measured false-alarm rates are those of this procedure) or not comparable, `max-trials` when no suspected
  * task can grow, `budget` when none is left. The caller runs the plan and compares again with `look` + 1,
  * so each look tests at its own share of alpha. Pure.
  */
@@ -96,8 +97,10 @@ export function planExtraTrials(verdict: Verdict, state: TrialState, options: Ad
     reason: retry.length > 0 ? `${reason} Rerun the error trials of ${retry.length} invalid task(s).` : reason,
   })
   if (verdict.status === 'not-comparable') return done('decided', 'The records are not comparable; more trials cannot help.')
-  if (verdict.status === 'regression' && suspectedOrder(verdict).length === 0) {
-    return done('decided', 'The verdict is a regression beyond noise and no other task is suspected.')
+  // A regression found at a look stands: that look spent its share of alpha on it. A later look tests a family
+  // grown by the other tasks' new trials at a smaller alpha, and could drop it only by forgetting that rejection.
+  if (verdict.status === 'regression') {
+    return done('decided', 'The verdict is a regression beyond noise; it stands, and more trials cannot undo it.')
   }
   const queue = suspectedOrder(verdict)
   if (queue.length === 0) return done('decided', 'No regression is suspected: the evidence is decisive.')

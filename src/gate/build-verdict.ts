@@ -34,9 +34,15 @@ export interface BaselineEvidence {
   trials: number
 }
 
-/** The command that runs the follow-up trials of a candidate. */
-export function followUpCommand(candidate: RunRecord, budget: number): string {
-  return `self-harness vitest run --harness=${candidate.harness.name} --trials=${candidate.trials} --adaptive=${budget}`
+/** The command that runs the follow-up trials of a candidate, gated against `baselineFile` (a placeholder when unknown). */
+export function followUpCommand(candidate: RunRecord, budget: number, baselineFile?: string): string {
+  const baseline = baselineFile === undefined ? '<baseline.json>' : shellWord(baselineFile)
+  return `self-harness vitest run --harness=${candidate.harness.name} --trials=${candidate.trials} --baseline=${baseline} --adaptive=${budget}`
+}
+
+/** A word the shell reads back as itself: as it is when plain, else single-quoted. */
+function shellWord(text: string): string {
+  return /^[\w./@:+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`
 }
 
 /** The verdict for records the gate refuses to decide on, before any task is compared. */
@@ -77,6 +83,7 @@ export function buildVerdict(
   alignment: Alignment,
   decision: ErrorAwareDecision,
   baselineEvidence: BaselineEvidence,
+  baselineFile?: string,
 ): Verdict {
   const t = alignment.tally
   const k = candidate.trials
@@ -129,7 +136,7 @@ export function buildVerdict(
     ? {
         tasks: suspectedRegressions,
         extraTrials: decision.followUp.extraTrials,
-        command: followUpCommand(candidate, followUpBudget(t, decision.followUp.tasks, policy)),
+        command: followUpCommand(candidate, followUpBudget(t, decision.followUp.tasks, policy), baselineFile),
       }
     : undefined
   const reasons = followUp ? [...decision.reasons, `Run them: \`${followUp.command}\`.`] : decision.reasons

@@ -21,6 +21,11 @@ export interface CompareContext {
    * @default 1
    */
   look?: number
+  /**
+   * The baseline record's file as the user names it, for the follow-up command the verdict prints.
+   * @default `<baseline.json>`, a placeholder
+   */
+  baselineFile?: string
 }
 
 /**
@@ -57,7 +62,7 @@ export function compareRuns(
   const evidence: BaselineEvidence = history
     ? { source: 'history', runs: history.runs + (historyHolds(history, baseline) ? 0 : 1), trials }
     : { source: 'record', runs: 1, trials }
-  const verdict = buildVerdict(baseline, candidate, resolved, alignment, decide(tally, resolved, look), evidence)
+  const verdict = buildVerdict(baseline, candidate, resolved, alignment, decide(tally, resolved, look), evidence, context.baselineFile)
   if (history) {
     verdict.reasons.unshift(
       `The baseline side is the history of ${verdict.baseline.harness.name} (${evidence.runs} run(s), ${trials} valid trial(s)).`,

@@ -141,7 +141,7 @@ export async function finishRun(
     const past = await history.readBaselineHistory(historyFile)
     const policy = await gatePolicy(run, baseline.harness.id)
     await writePolicy(run, policy)
-    const verdict = compareRuns(baseline, record, policy, { history: past })
+    const verdict = compareRuns(baseline, record, policy, { history: past, baselineFile: shownPath(run.baseline) })
     log(renderVerdict(verdict, { color: pc.isColorSupported }))
     const verdictFile = run.paths.verdictFile
     await writeFileAtomic(verdictFile, `${JSON.stringify(verdict, null, 2)}\n`)
@@ -183,10 +183,20 @@ async function writePolicy(run: RunFinishSettings, policy: GatePolicy): Promise<
   }
 }
 
-/** In GitHub Actions: the verdict in the step summary and an error annotation on each regressing task's file. */
-async function reportToGitHub(github: GitHubContext, verdict: Verdict, baseline: RunRecord, candidate: RunRecord): Promise<void> {
+/** A file as the user would type it from the working directory: relative when inside it. */
+export function shownPath(file: string): string {
+  const inside = relative(process.cwd(), resolve(file))
+  return inside && !inside.startsWith('..') && !inside.startsWith('/') ? inside : file
+}
+
+/**
+ * In GitHub Actions: the verdict in the step summary and an error annotation on each regressing task's file.
+ * With `supersedes` (the look of a verdict already written), the section says it replaces that one: the final
+ * verdict after adaptive follow-up looks.
+ */
+export async function reportToGitHub(github: GitHubContext, verdict: Verdict, baseline: RunRecord, candidate: RunRecord, supersedes?: number): Promise<void> {
   const { renderVerdictMarkdown, githubAnnotations } = await import('../report/markdown.js')
-  if (github.summaryFile) appendFileSync(github.summaryFile, renderVerdictMarkdown(verdict, { baseline, candidate }))
+  if (github.summaryFile) appendFileSync(github.summaryFile, renderVerdictMarkdown(verdict, { baseline, candidate }, supersedes === undefined ? {} : { supersedes }))
   for (const line of githubAnnotations(verdict, (e) => relative(github.workspace, resolve(github.root, e.file)))) github.write(line)
 }
 

@@ -26,20 +26,33 @@ function totals(record: RunRecord): { tokens: number; ms: number } {
 
 const delta = (a: number, b: number) => `${b >= a ? '+' : ''}${a ? (((b - a) / a) * 100).toFixed(1) : 'n/a'}%`
 
+/** Options of {@link renderVerdictMarkdown}. */
+export interface VerdictMarkdownOptions {
+  /** The look of an earlier verdict already in the summary, which this one (after follow-up looks) replaces. */
+  supersedes?: number
+}
+
+/** Pass sums as the console shows them: whole numbers as they are, others to one decimal. */
+const num = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1))
+
 /**
  * The verdict as GitHub-flavoured markdown for a pull request's step summary: status, counts, regressions and fixes
  * with baseline vs candidate trials, flaky and errored tasks, token and time deltas.
  */
-export function renderVerdictMarkdown(verdict: Verdict, records?: { baseline: RunRecord; candidate: RunRecord }): string {
+export function renderVerdictMarkdown(verdict: Verdict, records?: { baseline: RunRecord; candidate: RunRecord }, options: VerdictMarkdownOptions = {}): string {
   const c = verdict.counts
+  const final = options.supersedes !== undefined
   const lines = [
-    `## self-harness: ${STATUS[verdict.status]} (exit ${verdict.exitCode})`,
+    `## self-harness${final ? ' final verdict' : ''}: ${STATUS[verdict.status]} (exit ${verdict.exitCode})`,
     '',
+    ...(final
+      ? [`**This final verdict, after follow-up looks, supersedes the look ${options.supersedes} verdict above**: the job exits ${verdict.exitCode}.`, '']
+      : []),
     `Candidate \`${verdict.candidate.harness.name}\` (${verdict.candidate.harness.id}) against baseline \`${verdict.baseline.harness.name}\` (${verdict.baseline.harness.id}) on \`${verdict.candidate.model}\`, rule \`${verdict.policy.rule}\`, mode \`${verdict.policy.mode ?? 'promote'}\`${verdict.look ? `, look ${verdict.look} at alpha ${Number((verdict.lookAlpha ?? 0).toPrecision(3))}` : ''}${verdict.baselineEvidence?.source === 'history' ? `; baseline history of ${verdict.baselineEvidence.runs} run(s), ${verdict.baselineEvidence.trials} trials` : ''}.`,
     '',
     '| tasks | baseline passes | candidate passes | regressions | fixes | flaky | errored |',
     '|---|---|---|---|---|---|---|',
-    `| ${c.tasks} | ${c.baselinePasses} | ${c.candidatePasses} | ${c.regressions} | ${c.fixes} | ${c.flaky} | ${c.errored} |`,
+    `| ${c.tasks} | ${num(c.baselinePasses)} | ${num(c.candidatePasses)} | ${c.regressions} | ${c.fixes} | ${c.flaky} | ${c.errored} |`,
   ]
   if (verdict.passK) {
     const { k, baseline, candidate } = verdict.passK

@@ -71,6 +71,26 @@ describe('follow-up looks', () => {
     expect(second.lookAlpha).toBeCloseTo(0.015)
   })
 
+  it('keeps a regression found at look 1: no follow-up look can turn it back into insufficient evidence', () => {
+    // `greeting` is a regression at look 1 (6/6 -> 0/3, p = 1/84 under alpha 0.02) while `b` is only suspected.
+    const pad = stable(5, 'ppp')
+    const baseline = run({ ...pad, greeting: 'pppppp', b: 'pppppf' }, { trials: 3 })
+    const first = compareRuns(baseline, candidateOf({ ...pad, greeting: 'fff', b: 'fff' }))
+    expect(first).toMatchObject({ status: 'regression', exitCode: 1, regressions: ['greeting'], suspectedRegressions: ['b'] })
+    // Planning stops there: the rejection spent look 1's alpha and is final.
+    expect(planExtraTrials(first, noState, { budget: 40 })).toMatchObject({ stop: 'decided', cost: 0, candidate: [], baseline: [] })
+    // Why it must: had the rounds gone on to look 4 (alpha 0.00375), `b`'s new trials put its floor (9/3003) beside
+    // `greeting`'s (1/462), both within alpha but not alpha / 2, so Tarone's family is empty and nothing is named.
+    const later = compareRuns(
+      { ...baseline, tasks: baseline.tasks.map((t) => (t.id === 'b' ? run({ b: 'pppppfppp' }).tasks[0]! : t)) },
+      candidateOf({ ...pad, greeting: 'fffff', b: 'fffff' }),
+      {},
+      { look: 4 },
+    )
+    expect(evidence(later, 'greeting').pValue).toBeLessThan(later.lookAlpha!)
+    expect(later).toMatchObject({ status: 'insufficient-evidence', method: { regressionFamily: 0 } })
+  })
+
   it('labels at k = 1 symmetrically: a failing task that passes once is a suspected fix, never blocking', () => {
     const verdict = compareRuns(run({ ...stable(8, 'p'), y: 'f' }), candidateOf({ ...stable(8, 'p'), y: 'p' }))
     expect(verdict.suspectedFixes).toEqual(['y'])

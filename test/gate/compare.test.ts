@@ -142,7 +142,7 @@ describe('compareRuns: one trial per task', () => {
     expect(why).toContain('Suspected regression')
     expect(why).toContain('`a`')
     expect(verdict.followUp?.tasks).toEqual(['a'])
-    expect(verdict.followUp?.command).toMatch(/^self-harness vitest run --harness=candidate --trials=1 --adaptive=\d+$/)
+    expect(verdict.followUp?.command).toMatch(/^self-harness vitest run --harness=candidate --trials=1 --baseline=<baseline\.json> --adaptive=\d+$/)
   })
 
   it('accepts when nothing dropped and something rose, and says the test could not have flagged a task', () => {

@@ -60,7 +60,7 @@ it('blocks a candidate that breaks a 3/3 task (exit 1, named) though it fixes an
   const suspected = JSON.parse(alone.stdout)
   expect(suspected.suspectedRegressions).toEqual([expect.stringContaining('counts lines')])
   expect(suspected.flaky).toEqual([])
-  expect(suspected.followUp.command).toMatch(/^self-harness vitest run --harness=swapper --trials=3 --adaptive=\d+$/)
+  expect(suspected.followUp.command).toMatch(/^self-harness vitest run --harness=swapper --trials=3 --baseline=\S+self-harness\.baseline\.json --adaptive=\d+$/)
 
   // Promoting the swapper over the baseline is refused: it regresses.
   const promote = await selfHarness(['accept', join(out, 'runs', 'swapper.json'), `--to=${baselineFile}`])

@@ -7,6 +7,7 @@ import { baselineHistoryPathFor, foldBaselineHistory, historyHolds, historyMatch
 import type { RunRecord } from '../../record/schema.js'
 import { outputDirOf, recordPathFor } from '../../record/paths.js'
 import { readRecord, writeFileAtomic } from '../../record/store.js'
+import { reportToGitHub, shownPath } from '../../pipeline/finish-run.js'
 import { renderVerdict } from '../../report/terminal.js'
 import type { RunRequest } from '../../run/request.js'
 import { runSuite } from '../run-suite.js'
@@ -42,7 +43,8 @@ function newTrials(before: RunRecord, after: RunRecord): RunRecord {
  * then decide again at the next look, which tests at its own share of alpha, under the policy the run recorded.
  * Records keep the trial count they asked for: extra trials of some tasks never make others' missing trials
  * count as errors. The committed baseline and its history are never changed: a baseline extension is written
- * beside the candidate's record.
+ * beside the candidate's record. In GitHub Actions, a verdict reached by follow-up looks is appended to the step
+ * summary as the final one, superseding the gated run's, with its own annotations.
  */
 export async function adaptiveRounds(input: AdaptiveInput): Promise<number> {
   const { cwd, status } = input
@@ -58,7 +60,8 @@ export async function adaptiveRounds(input: AdaptiveInput): Promise<number> {
   const extendedBaselineDir = join(outputDirOf(status.recordFile), 'adaptive-baseline')
   let spent = 0
   const spentBy = { candidate: 0, baseline: 0 }
-  let look = verdict.look ?? 1
+  const firstLook = verdict.look ?? 1
+  let look = firstLook
   for (let round = 1; ; round++) {
     const plan = planExtraTrials(verdict, { candidateTrials: trialCounts(candidate), baselineTrials: trialCounts(baseline), spent }, { budget: input.budget })
     if (plan.stop) {
@@ -95,9 +98,14 @@ export async function adaptiveRounds(input: AdaptiveInput): Promise<number> {
     }
     spent = spentBy.candidate + spentBy.baseline
     look++
-    verdict = compareRuns(history ? committed : baseline, candidate, policy, { history, look })
+    verdict = compareRuns(history ? committed : baseline, candidate, policy, { history, look, baselineFile: shownPath(status.baselineFile) })
     await writeFileAtomic(status.verdictFile, `${JSON.stringify(verdict, null, 2)}\n`)
   }
   process.stdout.write(`${renderVerdict(verdict, { color: pc.isColorSupported })}\n`)
+  // The gated run wrote the step summary and annotations for its own look; the final verdict supersedes them.
+  if (look > firstLook && process.env.GITHUB_ACTIONS === 'true') {
+    const github = { root: cwd, workspace: process.env.GITHUB_WORKSPACE ?? cwd, summaryFile: process.env.GITHUB_STEP_SUMMARY, write: (line: string) => void process.stdout.write(`${line}\n`) }
+    await reportToGitHub(github, verdict, baseline, candidate, firstLook)
+  }
   return verdict.exitCode
 }

@@ -71,7 +71,7 @@ export async function compareCommand(args: ParsedArgs, out: (text: string) => vo
   await verifyRecordHarness(baseline, baselineFile, harnessDir)
   await verifyRecordHarness(candidate, candidateFile, harnessDir)
   const history = await readBaselineHistory(stringFlag(args, 'history') ?? baselineHistoryPathFor(baselineFile))
-  const verdict = compareRuns(baseline, candidate, policy, { history, look })
+  const verdict = compareRuns(baseline, candidate, policy, { history, look, baselineFile })
   out(args.flags.json ? JSON.stringify(verdict) : renderVerdict(verdict, { color: pc.isColorSupported }))
   return verdict.exitCode
 }

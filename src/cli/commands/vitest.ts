@@ -8,8 +8,8 @@ import { adaptiveRounds } from './adaptive.js'
 /**
  * `self-harness vitest --harness=NAME [--trials=K] [--baseline=FILE] [--no-gate] [--fresh] [--retry-errors] [--mine]
  * [--report] [--adaptive[=BUDGET]] [run settings] [vitest flags]`: a thin pass-through that chooses the harness and
- * hands every other flag to vitest. Returns vitest's exit code (the gate's when gating), or 2 when the plugin refused
- * its configuration.
+ * hands every other flag to vitest. Returns vitest's exit code (the gate's when gating, the final look's with
+ * `--adaptive`), or 2 when the plugin refused its configuration or `--adaptive` was given to a run that was not gated.
  */
 export async function vitestCommand(args: ParsedArgs, cwd: string): Promise<number> {
   const trials = stringFlag(args, 'trials')
@@ -35,6 +35,14 @@ export async function vitestCommand(args: ParsedArgs, cwd: string): Promise<numb
   }
   const { exitCode, outcome } = await runSuite(request, { cwd, vitestArgs: args.rest, stdio: 'inherit' })
   if (outcome?.kind === 'startup-error') return outcome.code === 'NOT_COMPARABLE' ? 3 : 2
-  if (budget === undefined || outcome?.kind !== 'run' || !outcome.verdictFile || !outcome.baselineFile) return exitCode
+  if (budget === undefined || outcome?.kind !== 'run') return exitCode
+  if (!outcome.verdictFile || !outcome.baselineFile) {
+    // Follow-up looks need a verdict to follow up: an ungated run must not pass for a settled one.
+    const fix = request.gate === false
+      ? '`--no-gate` was given); no follow-up looks ran. Drop `--no-gate`'
+      : 'no baseline); no follow-up looks ran. Add `--baseline=<file>` (the record `self-harness accept` wrote)'
+    process.stderr.write(`self-harness: \`--adaptive\` needs a gated run, and this run was not gated (${fix} and run again.\n`)
+    return exitCode === 0 ? 2 : exitCode
+  }
   return await adaptiveRounds({ cwd, request, vitestArgs: args.rest, status: { recordFile: outcome.recordFile, verdictFile: outcome.verdictFile, baselineFile: outcome.baselineFile }, budget })
 }
