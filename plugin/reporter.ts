@@ -11,6 +11,7 @@ import type { RunRecord, TaskRecord, Trial } from '../src/record/schema.js'
 import { commitRecord } from '../src/record/commit.js'
 import { readFlakeHistory, tooFlakyToBlock, updateFlakeHistory, writeFlakeHistory } from '../src/record/flake-history.js'
 import { verifyRecordHarness } from '../src/record/integrity.js'
+import type { HarnessParser } from '../src/harness/version.js'
 import { readJournal } from '../src/record/journal.js'
 import { completeTasks, foreignRecordReason, tasksNotRun } from '../src/record/merge.js'
 import type { RunPaths } from '../src/record/paths.js'
@@ -44,6 +45,8 @@ export interface ReporterSettings {
   policy: GatePolicy
   /** Directory of the harness files: a baseline record whose harness file changed since is refused. */
   harnessDir: string
+  /** How the harness files are read (a custom agent's own format); the built-in spec when absent. */
+  harnessParser?: HarnessParser<unknown>
   /** Where each harness version's flake history is kept (`<dir>/<harness id>.json`). */
   flakeDir: string
   /** Mine the run's failures after the record is written. */
@@ -200,7 +203,7 @@ export class SelfHarnessReporter implements Reporter {
         throw new ConfigurationError('CONFIG_INVALID', `Cannot gate: ${broken.length} task file(s) failed to load (${broken.map((b) => b.file).join(', ')}). Fix them and run again.`, { file: broken[0]!.file })
       }
       const baseline = await readRecord(this.settings.baseline)
-      await verifyRecordHarness(baseline, this.settings.baseline, this.settings.harnessDir)
+      await verifyRecordHarness(baseline, this.settings.baseline, this.settings.harnessDir, this.settings.harnessParser)
       // The gate loads only when a run is gated.
       const [{ compareRuns }, { renderVerdict }, history] = await Promise.all([
         import('../src/gate/compare.js'),
