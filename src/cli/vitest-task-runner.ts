@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { SelfHarnessError, InternalError } from '../errors.js'
 import type { TaskRunner } from '../evolve/port.js'
+import { builtinHarnessFormat, type HarnessFormat } from '../harness/format.js'
 import { latestRecordPathFor } from '../record/paths.js'
 import { readRecord } from '../record/store.js'
 import { launchVitest } from './launch-vitest.js'
@@ -16,6 +17,8 @@ export interface VitestTaskRunnerOptions {
   env?: Record<string, string>
   /** Extra vitest arguments. */
   vitestArgs?: string[]
+  /** How harness files are saved: a custom agent's format keeps its data as it is. @default the built-in spec */
+  format?: HarnessFormat<unknown>
 }
 
 /** Backs evolve's task-runner port with real vitest runs of the project, one process per request. */
@@ -28,7 +31,8 @@ export function createVitestTaskRunner(options: VitestTaskRunnerOptions): TaskRu
       const outputDir = join(workDir, 'runs', name)
       await mkdir(harnessDir, { recursive: true })
       await mkdir(outputDir, { recursive: true })
-      await writeFile(join(harnessDir, `${name}.json`), JSON.stringify({ ...request.harness.spec, name }, null, 2))
+      const format = options.format ?? (builtinHarnessFormat as HarnessFormat<unknown>)
+      await writeFile(join(harnessDir, `${name}.json`), JSON.stringify(format.named(request.harness.spec, name), null, 2))
       const env: Record<string, string> = {
         ...options.env,
         SELF_HARNESS: name,
