@@ -40,10 +40,11 @@ export interface AgentTrace {
   /** Records one tool call and its result (`tool-call`, `tool-result`) in the current turn. */
   recordToolCall(call: ToolCallRecord): void
   /**
-   * Runs a tool and records it: the call, then its output, or the error it threw (recorded as a failed result,
-   * then thrown again) in `finally`.
+   * Runs a tool and records it: the call, then its output (`run` may say `{ output, ok: false }` for a tool that ran
+   * and failed, such as a command that exited non-zero), or the error it threw (recorded as a failed result, then
+   * thrown again) in `finally`. Resolves with the output.
    */
-  tool(name: string, args: unknown, run: () => Promise<string>): Promise<string>
+  tool(name: string, args: unknown, run: () => Promise<string | { output: string; ok: boolean }>): Promise<string>
   /** Records a step the agent's own harness took around the model (a check, a retry, a plan). */
   recordStep(step: 'before' | 'after' | 'final-check' | 'restate' | 'plan' | 'retry', detail: string, ok?: boolean): void
   /** Records an error of the agent's own (`source` says whose fault it was). */
@@ -98,8 +99,9 @@ export function createAgentTrace(trace: TraceRecorder): AgentTrace {
       let output = ''
       let ok = false
       try {
-        output = await run()
-        ok = true
+        const result = await run()
+        output = typeof result === 'string' ? result : String(result.output)
+        ok = typeof result === 'string' ? true : Boolean(result.ok)
         return output
       } catch (error) {
         output = `error: ${error instanceof Error ? error.message : String(error)}`
