@@ -6,6 +6,12 @@ import type { RunRequest } from '../src/run/request.js'
 
 /** Options of the `selfHarness()` vitest plugin. */
 export interface SelfHarnessOptions {
+  /**
+   * A module (relative to the vitest root) whose default export is the agent to run, made by `defineAgent` from
+   * `self-harness`; its harness files are its own data, validated by its schema. `SELF_HARNESS_AGENT` wins over it.
+   * @default the built-in loop
+   */
+  agent?: string
   /** Harness version to run, when neither the command line nor `SELF_HARNESS` names one. @default 'baseline' */
   harness?: string
   /** Directory of the harness files, relative to the vitest root. @default 'harnesses' */
@@ -50,6 +56,8 @@ export interface SelfHarnessOptions {
 /** The harness selection and run settings after the command line, environment and options are combined. */
 export interface RunSelection {
   harness: string
+  /** The agent module, relative to the root; undefined for the built-in loop. */
+  agent: string | undefined
   trials: number
   baseline: string | undefined
   gate: boolean
@@ -115,6 +123,7 @@ export function selectRun(argv: readonly string[], env: NodeJS.ProcessEnv, optio
   const gate = !passed.includes('--no-gate') && (request.gate ?? env.SELF_HARNESS_GATE !== '0')
   return {
     harness,
+    agent: request.agent ?? (env.SELF_HARNESS_AGENT || options.agent || undefined),
     trials,
     baseline: baseline || undefined,
     gate: gate && Boolean(baseline),

@@ -5,7 +5,9 @@ import type { Plugin } from 'vitest/config'
 import { resolveModelOptions } from '../src/agent/model.js'
 import { resolveRunSettings } from '../src/agent/settings.js'
 import { ConfigurationError, SelfHarnessError } from '../src/errors.js'
-import { loadHarness } from '../src/harness/version.js'
+import { loadHarness, type HarnessParser, type HarnessVersion } from '../src/harness/version.js'
+import { builtinHarnessFormat, type HarnessFormat } from '../src/harness/format.js'
+import { importAgentModule } from './agent-module.js'
 import { resolveGatePolicy } from '../src/gate/policy.js'
 import { validateSandboxMode } from '../src/workspace/sandbox.js'
 import { checkSandboxPolicy } from '../src/workspace/fallback-policy.js'
@@ -42,13 +44,16 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
         const root = resolve(userConfig.root ?? process.cwd())
         const selection = selectRun(process.argv, process.env, options, runRequestFromEnv())
         const harnessDir = resolve(root, selection.harnessDir)
-        const harness = await loadHarness(selection.harness, harnessDir)
+        const agentFile = selection.agent ? resolve(root, selection.agent) : undefined
+        const agent = agentFile ? await importAgentModule(agentFile) : undefined
+        const format = (agent?.format ?? builtinHarnessFormat) as HarnessFormat<unknown>
+        const harness = (await loadHarness(selection.harness, harnessDir, format.parse)) as HarnessVersion
         // Wall-clock budgets are run settings: an old harness file's `limits.runTimeoutMs` is only their default.
-        const run = resolveRunSettings(selection.timing, { runTimeoutMs: harness.spec.limits.runTimeoutMs })
+        const run = resolveRunSettings(selection.timing, { runTimeoutMs: agent ? undefined : harness.spec.limits.runTimeoutMs })
         const model = resolveModelOptions({ ...options.model, ...(selection.maxTokens !== undefined ? { maxTokens: selection.maxTokens } : {}), timeoutMs: run.requestTimeoutMs })
         const gateBaseline = selection.gate && selection.baseline ? resolve(root, selection.baseline) : undefined
         // Everything that would stop the run after the tasks is checked before the first model call.
-        if (gateBaseline) await checkBaseline(gateBaseline, harnessDir)
+        if (gateBaseline) await checkBaseline(gateBaseline, harnessDir, format.parse)
         const callsModel = needsEndpoint(process.argv, process.env, selection)
         if (callsModel) {
           await checkEndpoint({ baseURL: model.baseURL, apiKey: model.apiKey, timeoutMs: Math.min(5_000, model.timeoutMs) })
@@ -84,6 +89,7 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
         } else await endLastLine(journalFile)
         const settings: ProvidedSettings = {
           harness: { name: harness.name, id: harness.id, file: harness.file, spec: harness.spec },
+          agent: agentFile && agent ? { file: agentFile, name: agent.name } : null,
           // The key stays out of what is handed around unless it was given as an option; workers read the environment.
           model: { ...model, apiKey: options.model?.apiKey ?? '' },
           run,
@@ -113,6 +119,7 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
           baseline: gateBaseline,
           policy: resolveGatePolicy(options.gate ?? {}),
           harnessDir,
+          harnessParser: format.parse,
           flakeDir: paths.flakeDir,
           mine: selection.mine ? { ...model, apiKey: options.model?.apiKey ?? '' } : false,
           extend,
@@ -151,7 +158,7 @@ export function selfHarness(options: SelfHarnessOptions = {}): Plugin {
  * The baseline a gated run compares against, read and checked now rather than after every task has run. A missing
  * file points at `self-harness accept`, the command that makes one.
  */
-async function checkBaseline(file: string, harnessDir: string): Promise<void> {
+async function checkBaseline(file: string, harnessDir: string, parse: HarnessParser<unknown>): Promise<void> {
   let baseline: RunRecord
   try {
     baseline = await readRecord(file)
@@ -166,7 +173,7 @@ async function checkBaseline(file: string, harnessDir: string): Promise<void> {
     }
     throw error
   }
-  await verifyRecordHarness(baseline, file, harnessDir)
+  await verifyRecordHarness(baseline, file, harnessDir, parse)
 }
 
 /**

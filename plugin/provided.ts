@@ -4,7 +4,10 @@ import type { HarnessSpec } from '../src/harness/spec.js'
 
 /** What the plugin hands every worker (JSON-safe). */
 export interface ProvidedSettings {
+  /** The harness in force; with a custom agent, `spec` holds the agent's own harness data. */
   harness: { name: string; id: string; file: string | undefined; spec: HarnessSpec }
+  /** The agent module (absolute path) workers load; null for the built-in loop. */
+  agent: { file: string; name: string } | null
   model: ResolvedModelOptions
   /** Wall-clock budgets of the run (already scaled); `model.timeoutMs` equals `run.requestTimeoutMs`. */
   run: RunSettings

@@ -1,7 +1,9 @@
 import { appendFileSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { inject, TestRunner, type RunnerTestCase, type RunnerTask, type RunnerTestSuite, type TestContext } from 'vitest'
-import { runAgent, type AgentRun } from '../src/agent/loop.js'
+import type { AgentRun } from '../src/agent/loop.js'
+import { agentOfModule, type AgentDefinition } from '../src/agent/define.js'
+import { builtinAgent, runAgentTrial } from '../src/agent/run-trial.js'
 import { createCachingClient } from '../src/agent/cache.js'
 import { createModelClient, type ModelClient } from '../src/agent/model.js'
 import type { HarnessVersion } from '../src/harness/version.js'
@@ -46,6 +48,7 @@ export default class SelfHarnessRunner extends TestRunner {
   private readonly trials = new Map<string, TrialState>()
   private only: Set<string> | null | undefined
   private redactor: Redactor | undefined
+  private agentDefinition: Promise<AgentDefinition<unknown>> | undefined
 
   /** The run's redactor, built once per worker from the environment and the key the client sends. */
   private get redact(): Redactor {
@@ -66,6 +69,15 @@ export default class SelfHarnessRunner extends TestRunner {
   private createClient(settings: ProvidedSettings): ModelClient {
     const client = createModelClient({ ...settings.model, apiKey: settings.model.apiKey || process.env.OPENAI_API_KEY || 'unset' })
     return settings.cache ? createCachingClient(client, { ...settings.cache, redact: this.redact }) : client
+  }
+
+  /** The agent of this run: the built-in loop, or the module the plugin's `agent` option names, loaded once per worker. */
+  private loadAgent(): Promise<AgentDefinition<unknown>> {
+    const agent = this.provided.agent
+    this.agentDefinition ??= agent
+      ? Promise.resolve(this.importFile(agent.file, 'collect')).then((loaded) => agentOfModule(loaded, agent.file))
+      : Promise.resolve(builtinAgent as AgentDefinition<unknown>)
+    return this.agentDefinition
   }
 
   override extendTaskContext(context: TestContext): TestContext {
@@ -142,10 +154,12 @@ export default class SelfHarnessRunner extends TestRunner {
     }
     const agent: Agent = {
       run: async (instruction) => {
-        const run = await runAgent({
+        const definition = await this.loadAgent()
+        const run = await runAgentTrial(definition, {
           instruction,
           harness: this.harness,
           client: (this.client ??= this.createClient(settings)),
+          endpoint: { baseURL: settings.model.baseURL, apiKey: settings.model.apiKey || process.env.OPENAI_API_KEY || 'unset' },
           workspace: ws,
           trace: withLiveStatus(createTraceRecorder({ path: traceFileFor(settings.traceDir, meta.taskId, index, runs.length), redact: this.redact }), live, push),
           taskId: meta.taskId,

@@ -58,6 +58,11 @@ export interface RunAgentInput {
    * the harness's command time limits. @default the harness file's `limits.runTimeoutMs`, scale 1
    */
   settings?: { runTimeoutMs?: number; timeScale?: number }
+  /**
+   * Record `trial-start` and `trial-end` and close the trace. False when the loop runs as the built-in agent of
+   * the agent contract, whose trial runner frames the trace itself. @default true
+   */
+  frame?: boolean
 }
 
 /** Tool calls of one answer that are run; the rest are dropped and the model is told. */
@@ -104,7 +109,8 @@ export async function runAgent(input: RunAgentInput): Promise<AgentRun> {
   let faultsInARow = 0
   const finishState = { reflected: false, rejections: 0 }
 
-  trace.record({ kind: 'trial-start', taskId: input.taskId, trial: input.trial, harnessId: harness.id, model: client.model, instruction })
+  const frame = input.frame ?? true
+  if (frame) trace.record({ kind: 'trial-start', taskId: input.taskId, trial: input.trial, harnessId: harness.id, model: client.model, instruction })
 
   const ask = async (toolChoice: 'auto' | 'none') => {
     budget.check()
@@ -219,8 +225,10 @@ export async function runAgent(input: RunAgentInput): Promise<AgentRun> {
   }
 
   const durationMs = performance.now() - started
-  trace.record({ kind: 'trial-end', status, turns, toolCalls, tokens, durationMs })
-  await trace.close()
+  if (frame) {
+    trace.record({ kind: 'trial-end', status, turns, toolCalls, tokens, durationMs })
+    await trace.close()
+  }
   // A machine fault, not the model's: a trace that could not be written (a full disk) makes the trial an error naming the file.
   if (trace.writeError && status !== 'error') {
     status = 'error'

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { execa } from 'execa'
 import { ConfigurationError } from '../errors.js'
 
@@ -34,4 +35,24 @@ export async function launchVitest(options: LaunchOptions): Promise<{ exitCode: 
   })
   const result = await child
   return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') }
+}
+
+/**
+ * Imports a module of the project (TypeScript included) with the vite that the project's vitest uses, through
+ * vite's module runner: how the command reads a team's agent module. The one other place self-harness reaches
+ * the project's vitest toolchain.
+ */
+export async function importProjectModule(cwd: string, file: string): Promise<unknown> {
+  const require = createRequire(join(dirname(vitestBin(cwd)), 'package.json'))
+  let vitePath: string
+  try {
+    vitePath = require.resolve('vite')
+  } catch (cause) {
+    throw new ConfigurationError('CONFIG_INVALID', `vite (a dependency of vitest) is not installed beside vitest in ${cwd}; reinstall vitest.`, { cause })
+  }
+  const vite = (await import(pathToFileURL(vitePath).href)) as { runnerImport?: (file: string) => Promise<{ module: unknown }> }
+  if (typeof vite.runnerImport !== 'function') {
+    throw new ConfigurationError('CONFIG_INVALID', `The vite beside vitest in ${cwd} has no runnerImport (vite 6.1 or later has it); update vitest.`)
+  }
+  return (await vite.runnerImport(file)).module
 }

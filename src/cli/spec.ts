@@ -22,6 +22,7 @@ export interface CommandSpec {
 }
 
 const json: FlagSpec = { flag: '--json', description: 'Print the result as one JSON object' }
+const agent: FlagSpec = { flag: '--agent <module>', description: "The project's own agent module (its default export is defineAgent(...)); default: the built-in loop" }
 const harnessDir: FlagSpec = { flag: '--harness-dir <dir>', description: 'Directory of the harness files', default: 'harnesses' }
 
 /**
@@ -68,6 +69,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flag: '--alpha <a>', description: 'Significance level of the regression test' },
       { flag: '--underpowered <mode>', description: 'Tasks with too few trials: insufficient-evidence or strict' },
       harnessDir,
+      agent,
     ],
   },
   {
@@ -113,6 +115,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: [
       { flag: '--harness <name>', description: "Harness to edit (default: the record's)" },
       harnessDir,
+      agent,
       { flag: '--weakness <id>', description: 'The weakness to address (default: the top one)' },
       { flag: '--no-model', description: 'Mine without asking the model to name the clusters' },
       ...MODEL_SETTING_FLAGS,
@@ -125,6 +128,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: [
       { flag: '--harness <name>', description: 'Harness to start from', default: 'baseline' },
       harnessDir,
+      agent,
       { flag: '--trials <k>', description: 'Trials per task', default: 1 },
       { flag: '--max-iterations <n>', description: 'Iterations at most', default: 5 },
       { flag: '--weaknesses <n>', description: 'Weaknesses addressed per iteration', default: 2 },

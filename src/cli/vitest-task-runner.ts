@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { SelfHarnessError, InternalError } from '../errors.js'
 import type { TaskRunner } from '../evolve/port.js'
+import { builtinHarnessFormat, type HarnessFormat } from '../harness/format.js'
 import { latestRecordPathFor } from '../record/paths.js'
 import { readRecord } from '../record/store.js'
 import type { RunRequestSettings } from '../run/request.js'
@@ -19,6 +20,10 @@ export interface VitestTaskRunnerOptions {
   vitestArgs?: string[]
   /** Run settings of every run (time limits, token cap, concurrency). */
   settings?: RunRequestSettings
+  /** The agent module of every run; absent, the built-in loop (or what the project's configuration says). */
+  agent?: string
+  /** How harness files are saved: a custom agent's format keeps its data as it is. @default the built-in spec */
+  format?: HarnessFormat<unknown>
 }
 
 /** Backs evolve's task-runner port with real vitest runs of the project, one process per request. */
@@ -31,10 +36,11 @@ export function createVitestTaskRunner(options: VitestTaskRunnerOptions): TaskRu
       const outputDir = join(workDir, 'runs', name)
       await mkdir(harnessDir, { recursive: true })
       await mkdir(outputDir, { recursive: true })
-      await writeFile(join(harnessDir, `${name}.json`), JSON.stringify({ ...request.harness.spec, name }, null, 2))
+      const format = options.format ?? (builtinHarnessFormat as HarnessFormat<unknown>)
+      await writeFile(join(harnessDir, `${name}.json`), JSON.stringify(format.named(request.harness.spec, name), null, 2))
       const args = ['run', '--reporter=json', `--outputFile=${join(outputDir, 'vitest.json')}`, ...(request.bail ? ['--bail=1'] : []), ...(options.vitestArgs ?? [])]
       const result = await runSuite(
-        { harness: name, harnessDir, outputDir, trials: request.trials, gate: false, ...(request.taskIds.length ? { taskIds: [...request.taskIds] } : {}), ...(options.settings ? { settings: options.settings } : {}) },
+        { harness: name, harnessDir, outputDir, trials: request.trials, gate: false, ...(request.taskIds.length ? { taskIds: [...request.taskIds] } : {}), ...(options.settings ? { settings: options.settings } : {}), ...(options.agent ? { agent: options.agent } : {}) },
         { cwd: options.projectDir, vitestArgs: args, ...(options.env ? { env: options.env } : {}) },
       )
       const recordFile = result.outcome?.kind === 'run' ? result.outcome.recordFile : latestRecordPathFor(outputDir, name)

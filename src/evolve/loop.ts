@@ -1,9 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import type { ModelClient } from '../agent/model.js'
-import { applyPatch } from '../harness/patch.js'
-import { harnessId, type HarnessVersion } from '../harness/version.js'
-import type { Proposal } from '../proposer/index.js'
+import { builtinHarnessFormat, type HarnessFormat } from '../harness/format.js'
+import type { HarnessVersion } from '../harness/version.js'
+import type { DataSurface, Proposal } from '../proposer/index.js'
 import type { RunRecord, TaskRecord } from '../record/schema.js'
 import { buildRecord, readRecord, writeRecord } from '../record/store.js'
 import { openLedger, type SplitSummary } from './ledger.js'
@@ -20,8 +20,13 @@ export interface EvolveOptions {
   runner: TaskRunner
   /** The model under test: it also mines and proposes. */
   client: ModelClient
-  /** The harness to start from. */
-  baseline: HarnessVersion
+  /** The harness to start from (a team's data when `surface` is given). */
+  baseline: HarnessVersion<any>
+  /**
+   * A custom agent's editable surface and harness format (`agentSurface(definition)`); absent for the built-in
+   * loop. Edits, ids and saved versions then follow the agent's schema and `editable` list.
+   */
+  surface?: DataSurface
   /** Directory for the ledger, records and accepted harness versions. */
   dir: string
   /** Trials per task. @default 1 */
@@ -87,6 +92,7 @@ function counting(client: ModelClient): ModelClient & { calls: number } {
  * an append-only ledger first, so an interrupted run resumes where it stopped.
  */
 export async function evolve(options: EvolveOptions): Promise<EvolveResult> {
+  const format = (options.surface?.format ?? builtinHarnessFormat) as HarnessFormat<unknown>
   const trials = options.trials ?? 1
   const maxIterations = options.maxIterations ?? 5
   const progress = options.onProgress ?? (() => {})
@@ -117,7 +123,7 @@ export async function evolve(options: EvolveOptions): Promise<EvolveResult> {
     ledger.append({ kind: 'baseline', harnessId: options.baseline.id, record: rel(recordFile), summary: summarize(results, splits, results) })
     return { iteration: 0, current: options.baseline, currentFile: options.baseline.file, results, recordFile, splits, instructions: await instructionsOf(record, recordFile) }
   }
-  let state: State = (await restore(ledger, options)) ?? (await begin())
+  let state: State = (await restore(ledger, { ...options, format })) ?? (await begin())
   const start = ledger.entries.find((e) => e.kind === 'start')!
   const baselineEntry = ledger.entries.find((e) => e.kind === 'baseline')!
   const baselineSealed = byId(await readRecord(abs(baselineEntry.record)), abs(baselineEntry.record))
@@ -155,13 +161,13 @@ export async function evolve(options: EvolveOptions): Promise<EvolveResult> {
     const validationTargets = await classifyFailures(failedTrials(s, 'validation'), mined.bySignature)
     const trainTargets = await classifyFailures(trainFailures, mined.bySignature)
 
-    const winners: Array<{ proposals: Proposal[]; candidate: HarnessVersion; validation: Validation }> = []
+    const winners: Array<{ proposals: Proposal[]; candidate: HarnessVersion<unknown>; validation: Validation }> = []
     for (const weakness of fresh) {
       const targets = new Set([...weakness.exampleTasks, ...(trainTargets.get(weakness.id) ?? []), ...(validationTargets.get(weakness.id) ?? [])])
-      const proposals = await proposeOrReuse(ledger, iteration, weakness, s, client, options.proposalsPerWeakness ?? 4)
+      const proposals = await proposeOrReuse(ledger, iteration, weakness, s, client, options.proposalsPerWeakness ?? 4, options.surface)
       for (const proposal of proposals) {
         proposalsTried++
-        const candidate = candidateFrom(s.current, [proposal], `${options.baseline.name}-i${iteration}-${proposal.id}`)
+        const candidate = candidateFrom(format, s.current, [proposal], `${options.baseline.name}-i${iteration}-${proposal.id}`)
         const validation = await validateOrReuse(ledger, iteration, [proposal.id], candidate, {
           candidate, current: s.results, decisionTasks, targets, runner: { run }, trials, label: `i${iteration}-${proposal.id}`, fragility,
         }, options.dir)
@@ -179,7 +185,7 @@ export async function evolve(options: EvolveOptions): Promise<EvolveResult> {
 
     let chosen = winners.reduce((best, w) => (w.validation.fixes.length > best.validation.fixes.length ? w : best))
     if (winners.length > 1) {
-      const merged = mergeWinners(s.current, winners, `${options.baseline.name}-i${iteration}-merged`)
+      const merged = mergeWinners(format, s.current, winners, `${options.baseline.name}-i${iteration}-merged`)
       if (merged) {
         const targets = new Set(winners.flatMap((w) => w.validation.targetFixed))
         const validation = await validateOrReuse(ledger, iteration, merged.proposals.map((p) => p.id), merged.candidate, {
@@ -192,8 +198,8 @@ export async function evolve(options: EvolveOptions): Promise<EvolveResult> {
     }
 
     const results = new Map([...s.results, ...chosen.validation.results!])
-    const version: HarnessVersion = { ...chosen.candidate, name: `${options.baseline.name}-evolved-${iteration}` }
-    version.spec = { ...version.spec, name: version.name, parent: s.current.id }
+    const version: HarnessVersion<unknown> = { ...chosen.candidate, name: `${options.baseline.name}-evolved-${iteration}` }
+    version.spec = format.named(version.spec, version.name, s.current.id)
     const file = resolve(options.dir, 'harnesses', `${version.name}.json`)
     await mkdir(dirname(file), { recursive: true })
     await writeFile(file, `${JSON.stringify(version.spec, null, 2)}\n`)
@@ -253,15 +259,15 @@ export function nothingLearned(result: EvolveResult): string | undefined {
 }
 
 /** A harness version from the current one with proposals' patches applied. */
-function candidateFrom(current: HarnessVersion, proposals: Proposal[], name: string): HarnessVersion {
+function candidateFrom(format: HarnessFormat<unknown>, current: HarnessVersion<unknown>, proposals: Proposal[], name: string): HarnessVersion<unknown> {
   let spec = current.spec
-  for (const proposal of proposals) spec = applyPatch(spec, proposal.patch)
-  spec = { ...spec, name, parent: current.id }
-  return { name, id: harnessId(spec), spec }
+  for (const proposal of proposals) spec = format.apply(spec, proposal.patch)
+  spec = format.named(spec, name, current.id)
+  return { name, id: format.id(spec), spec }
 }
 
 /** Merges accepted edits of one iteration; edits that no longer apply on top of the others are left out. */
-function mergeWinners(current: HarnessVersion, winners: Array<{ proposals: Proposal[] }>, name: string): { proposals: Proposal[]; candidate: HarnessVersion } | undefined {
+function mergeWinners(format: HarnessFormat<unknown>, current: HarnessVersion<unknown>, winners: Array<{ proposals: Proposal[] }>, name: string): { proposals: Proposal[]; candidate: HarnessVersion<unknown> } | undefined {
   const kept: Proposal[] = []
   // Two edits of the same field are alternatives, not parts of one change; appends to a list combine.
   const touched = (proposals: Proposal[]) => proposals.flatMap((p) => p.patch.map((op) => op.path)).filter((path) => !path.endsWith('/-'))
@@ -269,13 +275,13 @@ function mergeWinners(current: HarnessVersion, winners: Array<{ proposals: Propo
     const paths = touched(winner.proposals)
     if (paths.some((path) => touched(kept).includes(path))) continue
     try {
-      candidateFrom(current, [...kept, ...winner.proposals], name)
+      candidateFrom(format, current, [...kept, ...winner.proposals], name)
       kept.push(...winner.proposals)
     } catch {
       // conflicts with an edit already merged
     }
   }
   if (kept.length < 2) return undefined
-  return { proposals: kept, candidate: candidateFrom(current, kept, name) }
+  return { proposals: kept, candidate: candidateFrom(format, current, kept, name) }
 }
 

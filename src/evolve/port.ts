@@ -4,7 +4,7 @@ import type { RunRecord, TaskRecord } from '../record/schema.js'
 
 /** One request to run tasks under a harness. */
 export interface RunTasksRequest {
-  harness: HarnessVersion
+  harness: HarnessVersion<unknown>
   /** Task ids to run; empty = every task of the suite. */
   taskIds: readonly string[]
   trials: number

@@ -1,9 +1,10 @@
 import { dirname, relative, resolve } from 'node:path'
 import type { ModelClient } from '../agent/model.js'
 import { ConfigurationError } from '../errors.js'
+import type { HarnessFormat } from '../harness/format.js'
 import { loadHarness, type HarnessVersion } from '../harness/version.js'
 import { mineFailures, type Weakness } from '../miner/index.js'
-import { proposeEdits, type Proposal } from '../proposer/index.js'
+import { proposeEdits, type DataSurface, type Proposal } from '../proposer/index.js'
 import type { RunRecord, TaskRecord } from '../record/schema.js'
 import { buildRecord, readRecord, writeRecord } from '../record/store.js'
 import { readTrace } from '../trace/reader.js'
@@ -17,7 +18,7 @@ import { validateCandidate, type Validation } from './validate.js'
 /** The harness in force and what is known of it. */
 export interface State {
   iteration: number
-  current: HarnessVersion
+  current: HarnessVersion<unknown>
   currentFile: string | undefined
   results: Map<string, TaskRecord>
   recordFile: string
@@ -102,12 +103,13 @@ export async function mineOrReuse(ledger: Ledger, iteration: number, failures: R
   return mined
 }
 
-export async function proposeOrReuse(ledger: Ledger, iteration: number, weakness: Weakness, state: State, client: ModelClient, count: number): Promise<Proposal[]> {
+export async function proposeOrReuse(ledger: Ledger, iteration: number, weakness: Weakness, state: State, client: ModelClient, count: number, surface?: DataSurface): Promise<Proposal[]> {
   const done = ledger.entries.filter((e) => e.kind === 'proposal' && e.iteration === iteration && e.weaknessId === weakness.id)
   if (done.length) return done.flatMap((e) => (e.kind === 'proposal' && e.proposal && !e.refused ? [e.proposal as unknown as Proposal] : []))
   const { proposals, refused } = await proposeEdits({
     weakness,
     harness: state.current.spec,
+    ...(surface ? { surface } : {}),
     client,
     count,
     guardContext: { taskIds: Object.keys(state.splits), instructions: state.instructions },
@@ -118,7 +120,7 @@ export async function proposeOrReuse(ledger: Ledger, iteration: number, weakness
   return proposals
 }
 
-export async function validateOrReuse(ledger: Ledger, iteration: number, proposalIds: string[], candidate: HarnessVersion, input: Parameters<typeof validateCandidate>[0], dir: string): Promise<Validation> {
+export async function validateOrReuse(ledger: Ledger, iteration: number, proposalIds: string[], candidate: HarnessVersion<unknown>, input: Parameters<typeof validateCandidate>[0], dir: string): Promise<Validation> {
   const key = proposalIds.join('+')
   const { rel, abs } = ledgerPaths(ledger)
   const done = ledger.entries.find((e) => e.kind === 'validation' && e.iteration === iteration && e.proposalIds.join('+') === key)
@@ -151,7 +153,7 @@ export function acceptedFromLedger(ledger: Ledger): AcceptedStep[] {
 }
 
 /** Rebuilds the loop's state from the ledger of an interrupted run; undefined for a new run. */
-export async function restore(ledger: Ledger, options: { baseline: HarnessVersion; client: ModelClient }): Promise<State | undefined> {
+export async function restore(ledger: Ledger, options: { baseline: HarnessVersion<unknown>; client: ModelClient; format: HarnessFormat<unknown> }): Promise<State | undefined> {
   const start = ledger.entries.find((e) => e.kind === 'start')
   const baseline = ledger.entries.find((e) => e.kind === 'baseline')
   if (!start || start.kind !== 'start' || !baseline || baseline.kind !== 'baseline') return undefined
@@ -167,7 +169,7 @@ export async function restore(ledger: Ledger, options: { baseline: HarnessVersio
   let currentFile = options.baseline.file
   if (lastAccepted?.kind === 'accepted') {
     const file = abs(lastAccepted.file)
-    current = await loadHarness(file.replace(/^.*\//, '').replace(/\.json$/, ''), dirname(file))
+    current = await loadHarness(file.replace(/^.*\//, '').replace(/\.json$/, ''), dirname(file), options.format.parse)
     currentFile = file
   }
   // An iteration that accepted something is complete; one that did not is resumed from its ledger entries.

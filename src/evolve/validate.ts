@@ -25,7 +25,7 @@ export interface Validation {
 
 /** Inputs of {@link validateCandidate}. */
 export interface ValidateInput {
-  candidate: HarnessVersion
+  candidate: HarnessVersion<unknown>
   /** The current harness's results on the decision tasks (train and validation); reused, never run again. */
   current: ReadonlyMap<string, TaskRecord>
   /** Train and validation task ids. */
@@ -144,7 +144,7 @@ function findRegressions(
   ids: string[],
   current: ReadonlyMap<string, TaskRecord>,
   results: ReadonlyMap<string, TaskRecord>,
-  candidate: HarnessVersion,
+  candidate: HarnessVersion<unknown>,
   trials: number,
 ): string[] {
   if (trials === 1) return ids.filter((id) => !taskPasses(results.get(id)) && !taskErrored(results.get(id)))

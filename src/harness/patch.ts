@@ -85,9 +85,18 @@ const ARRAY_INDEX = /^(0|[1-9]\d*)$/
  * a path is unsafe or missing, or when the result is not a valid harness.
  */
 export function applyPatch(spec: HarnessSpec, ops: readonly PatchOp[]): HarnessSpec {
-  const doc = structuredClone(spec) as unknown as Record<string, unknown>
+  return applyPatchWith(HarnessSpecSchema, spec, ops)
+}
+
+/**
+ * Applies patch operations to any harness data and validates the result with `schema` (a team's own harness
+ * schema, or ours). Pure, like {@link applyPatch}; throws {@link PatchError} naming the pointer or the field.
+ */
+export function applyPatchWith<S extends z.ZodType>(schema: S, data: unknown, ops: readonly PatchOp[]): z.output<S> {
+  if (!isContainer(data)) throw new PatchError('Expected the harness data to be a JSON object or array.')
+  const doc = structuredClone(data) as Container
   ops.forEach((op, index) => applyOp(doc, op, index))
-  const parsed = HarnessSpecSchema.safeParse(doc)
+  const parsed = schema.safeParse(doc)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
     const field = fieldName(issue.path)
@@ -96,7 +105,7 @@ export function applyPatch(spec: HarnessSpec, ops: readonly PatchOp[]): HarnessS
   return parsed.data
 }
 
-function applyOp(doc: Record<string, unknown>, op: PatchOp, opIndex: number): void {
+function applyOp(doc: Container, op: PatchOp, opIndex: number): void {
   const segments = parsePointer(op.path, opIndex)
   const fail = (why: string): never => {
     throw new PatchError(`Cannot ${op.op} \`${op.path}\`: ${why}.`, { field: op.path, opIndex })

@@ -5,15 +5,18 @@ import { ConfigurationError } from '../errors.js'
 import { fieldName, hashOf } from '../json.js'
 import { HarnessSpecSchema, type HarnessSpec } from './spec.js'
 
-/** A harness spec with its identity. */
-export interface HarnessVersion {
+/**
+ * A harness spec with its identity. `S` is the data's shape: the built-in loop's {@link HarnessSpec}, or a team's
+ * own harness data (validated by the schema of its agent, see `defineAgent`).
+ */
+export interface HarnessVersion<S = HarnessSpec> {
   /** The file's base name, e.g. `candidate`. */
   name: string
   /** Content hash of the normalized spec (defaults filled, keys sorted; `name` and `description` excluded). */
   id: string
   /** Absolute path of the file it came from, when it came from one. */
   file?: string
-  spec: HarnessSpec
+  spec: S
 }
 
 /** The run time limit every id is computed with (its old default), whatever the file says. */
@@ -47,8 +50,13 @@ export function parseHarness(raw: unknown, file: string, name?: string): Harness
   return { name: name ?? spec.name, id: harnessId(spec), file, spec }
 }
 
-/** Loads `harnesses/<name>.json` from a directory. */
-export async function loadHarness(name: string, dir: string): Promise<HarnessVersion> {
+/** Turns a harness file's parsed JSON into a version: the built-in {@link parseHarness}, or a team's own format. */
+export type HarnessParser<S> = (raw: unknown, file: string, name: string) => HarnessVersion<S>
+
+/** Loads `harnesses/<name>.json` from a directory, validated by `parse` (the built-in harness spec by default). */
+export async function loadHarness(name: string, dir: string): Promise<HarnessVersion>
+export async function loadHarness<S>(name: string, dir: string, parse: HarnessParser<S>): Promise<HarnessVersion<S>>
+export async function loadHarness(name: string, dir: string, parse: HarnessParser<unknown> = parseHarness): Promise<HarnessVersion<unknown>> {
   if (!/^[A-Za-z0-9][\w.-]*$/.test(name)) {
     throw new ConfigurationError(
       'HARNESS_NOT_FOUND',
@@ -77,7 +85,7 @@ export async function loadHarness(name: string, dir: string): Promise<HarnessVer
       { cause, file },
     )
   }
-  return parseHarness(raw, file, name)
+  return parse(raw, file, name)
 }
 
 /** JSON Schema of the harness file, for editors and other tools. */

@@ -4,6 +4,7 @@ import pc from 'picocolors'
 import type { ResolvedModelOptions } from '../agent/model.js'
 import { ConfigurationError, NotComparableError, SelfHarnessError } from '../errors.js'
 import type { GatePolicy } from '../gate/policy.js'
+import type { HarnessParser } from '../harness/version.js'
 import type { Verdict } from '../gate/verdict.js'
 import { commitRecord } from '../record/commit.js'
 import { readFlakeHistory, tooFlakyToBlock, updateFlakeHistory, writeFlakeHistory } from '../record/flake-history.js'
@@ -41,6 +42,8 @@ export interface RunFinishSettings {
   policy: GatePolicy
   /** Directory of the harness files: a baseline record whose harness file changed since is refused. */
   harnessDir: string
+  /** How the harness files are read (a custom agent's own format); the built-in spec when absent. */
+  harnessParser?: HarnessParser<unknown>
   /** Where each harness version's flake history is kept (`<dir>/<harness id>.json`). */
   flakeDir: string
   /** Mine the run's failures after the record is written. */
@@ -130,7 +133,7 @@ export async function finishRun(
       throw new ConfigurationError('CONFIG_INVALID', `Cannot gate: ${broken.length} task file(s) failed to load (${broken.map((b) => b.file).join(', ')}). Fix them and run again.`, { file: broken[0]!.file })
     }
     const baseline = await readRecord(run.baseline)
-    await verifyRecordHarness(baseline, run.baseline, run.harnessDir)
+    await verifyRecordHarness(baseline, run.baseline, run.harnessDir, run.harnessParser)
     // The gate loads only when a run is gated.
     const [{ compareRuns }, { renderVerdict }, history] = await Promise.all([
       import('../gate/compare.js'),

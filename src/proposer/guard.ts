@@ -28,8 +28,8 @@ export interface GuardContext {
 }
 
 /** A guard's answer: the patched harness and its id, or the first reason to refuse and its detail. */
-export type GuardResult =
-  | { ok: true; spec: HarnessSpec; harnessId: string }
+export type GuardResult<S = HarnessSpec> =
+  | { ok: true; spec: S; harnessId: string }
   | { ok: false; reason: GuardReason; detail: string }
 
 /**

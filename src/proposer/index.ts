@@ -15,3 +15,5 @@ export {
 export { proposeEdits, resolveProposeOptions, type ProposeInput, type ProposeResult, type Refusal, type RefusalReason } from './propose.js'
 export { EDITABLE_LIMITS, EDITABLE_TOOL_FIELDS, checkOperation, editableSurface, type OpRefusal } from './surface.js'
 export { findInstructionQuote, findTaskMention, normalizeText, stringsIn, taskNames, type QuoteOptions } from './text-match.js'
+export { agentSurface, changedPaths, dataSurfaceValues, grows, guardDataProposal, type DataSurface } from './data-surface.js'
+export { describeEditableFields, proposeDataMessages, proposeDataSystemMessage, schemaAt } from './data-prompt.js'

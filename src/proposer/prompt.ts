@@ -51,6 +51,11 @@ export function proposeSystemMessage(count: number, bounds: GuardBounds): string
 
 /** The user message of a proposing request: the weakness, then the harness's editable surface as JSON. */
 export function proposeUserMessage(weakness: WeaknessLike, spec: HarnessSpec, count: number): string {
+  return proposeUserMessageWith(weakness, editableSurface(spec), count)
+}
+
+/** The user message of a proposing request, with the editable surface given as a value (ours or a team's). */
+export function proposeUserMessageWith(weakness: WeaknessLike, surface: Record<string, unknown>, count: number): string {
   const evidence = weakness.evidence.slice(0, EVIDENCE_ITEMS).map((item) => `- ${clip(item).replace(/\n/g, '\n  ')}`)
   const examples = weakness.exampleTasks.map((id) => `- ${id}`)
   return [
@@ -64,7 +69,7 @@ export function proposeUserMessage(weakness: WeaknessLike, spec: HarnessSpec, co
     '',
     SURFACE_HEADING,
     '```json',
-    JSON.stringify(editableSurface(spec), null, 2),
+    JSON.stringify(surface, null, 2),
     '```',
     '',
     `Propose ${count} edits.`,

@@ -8,6 +8,8 @@ import { resolveGuardBounds } from './guard-bounds.js'
 import { guardProposal, type GuardContext, type GuardReason } from './guard.js'
 import { parseProposalReply, type ReplyItem } from './parse-reply.js'
 import { proposeMessages, retryMessage } from './prompt.js'
+import { proposeDataMessages } from './data-prompt.js'
+import { guardDataProposal, type DataSurface } from './data-surface.js'
 import { ProposalReplyFormatSchema, type Proposal, type ProposalDraft, type WeaknessLike } from './proposal.js'
 
 /** The structured output a proposing request asks for, where the endpoint has it (plain text parsing otherwise). */
@@ -26,8 +28,10 @@ export interface Refusal {
 /** What proposing edits for one weakness needs. */
 export interface ProposeInput {
   weakness: WeaknessLike
-  /** The harness in force; edits are patches on it. */
-  harness: HarnessSpec
+  /** The harness in force; edits are patches on it (the built-in spec, or a team's data when `surface` is given). */
+  harness: HarnessSpec | unknown
+  /** A team's own editable surface (its agent's `editable` and format); absent for the built-in harness spec. */
+  surface?: DataSurface
   /** The model under test: the same model proposes. */
   client: ModelClient
   /** Edits to ask for, clamped to 3..5. @default 4 */
@@ -54,7 +58,10 @@ export interface ProposeResult {
 export async function proposeEdits(input: ProposeInput): Promise<ProposeResult> {
   const { count, retries } = resolveProposeOptions(input)
   const bounds = resolveGuardBounds(input.guardContext.bounds)
-  let messages: ChatMessage[] = proposeMessages(input.weakness, input.harness, count, bounds)
+  const surface = input.surface
+  let messages: ChatMessage[] = surface
+    ? proposeDataMessages(input.weakness, input.harness, count, bounds, surface)
+    : proposeMessages(input.weakness, input.harness as HarnessSpec, count, bounds)
   const refused: Refusal[] = []
   let items: ReplyItem[] = []
   let attempts = 0
@@ -87,7 +94,8 @@ export async function proposeEdits(input: ProposeInput): Promise<ProposeResult> 
       continue
     }
     const proposal = toProposal(item.draft, input.weakness.id)
-    const verdict = guardProposal(proposal, input.harness, { ...input.guardContext, bounds })
+    const context = { ...input.guardContext, bounds }
+    const verdict = surface ? guardDataProposal(proposal, input.harness, surface, context) : guardProposal(proposal, input.harness as HarnessSpec, context)
     if (!verdict.ok) {
       refused.push({ raw: proposal, reason: verdict.reason, detail: verdict.detail })
       continue

@@ -32,6 +32,8 @@ export const RunRequestSchema = z
     /** Harness version to run (a file `<harnessDir>/<harness>.json`). */
     harness: z.string().min(1).max(200).optional(),
     harnessDir: path.optional(),
+    /** The agent module (relative to the vitest root) whose harness format and run are used; absent, the built-in loop. */
+    agent: path.optional(),
     /** Where records and traces go. */
     outputDir: path.optional(),
     trials: count(100_000).optional(),

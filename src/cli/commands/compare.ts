@@ -5,6 +5,7 @@ import { compareRuns } from '../../gate/compare.js'
 import { resolveGatePolicy, type GatePolicy } from '../../gate/policy.js'
 import { baselineHistoryPathFor, readBaselineHistory } from '../../record/baseline-history.js'
 import { verifyRecordHarness } from '../../record/integrity.js'
+import { loadProjectAgent } from '../agent.js'
 import { readRecord } from '../../record/store.js'
 import { renderVerdict } from '../../report/terminal.js'
 import { ConfigurationError } from '../../errors.js'
@@ -68,8 +69,9 @@ export async function compareCommand(args: ParsedArgs, out: (text: string) => vo
   const [baseline, candidate] = await Promise.all([readRecord(baselineFile), readRecord(candidateFile)])
   // A record whose harness file changed since it was written is stale; checked when the harness files are at hand.
   const harnessDir = stringFlag(args, 'harness-dir') ?? 'harnesses'
-  await verifyRecordHarness(baseline, baselineFile, harnessDir)
-  await verifyRecordHarness(candidate, candidateFile, harnessDir)
+  const { format } = await loadProjectAgent(args, process.cwd())
+  await verifyRecordHarness(baseline, baselineFile, harnessDir, format.parse)
+  await verifyRecordHarness(candidate, candidateFile, harnessDir, format.parse)
   const history = await readBaselineHistory(stringFlag(args, 'history') ?? baselineHistoryPathFor(baselineFile))
   const verdict = compareRuns(baseline, candidate, policy, { history, look, baselineFile })
   out(args.flags.json ? JSON.stringify(verdict) : renderVerdict(verdict, { color: pc.isColorSupported }))

@@ -11,6 +11,7 @@ import { evolve, nothingLearned, type EvolveResult } from '../../evolve/loop.js'
 import { ConfigurationError } from '../../errors.js'
 import { stringFlag, type ParsedArgs } from '../args.js'
 import { createVitestTaskRunner } from '../vitest-task-runner.js'
+import { loadProjectAgent } from '../agent.js'
 
 const positiveInt = (args: ParsedArgs, name: string, fallback: number): number => {
   const raw = stringFlag(args, name)
@@ -29,13 +30,15 @@ export async function evolveCommand(args: ParsedArgs, cwd: string, out: (text: s
   const settings = runSettingsOf(args)
   const model = resolveCommandModelOptions({}, settingsEnv(settings))
   const harnessDir = resolve(cwd, stringFlag(args, 'harness-dir') ?? 'harnesses')
-  const baseline = await loadHarness(stringFlag(args, 'harness') ?? 'baseline', harnessDir)
+  const agent = await loadProjectAgent(args, cwd)
+  const baseline = await loadHarness(stringFlag(args, 'harness') ?? 'baseline', harnessDir, agent.format.parse)
   const dir = resolve(cwd, stringFlag(args, 'dir') ?? `.self-harness/evolve/${model.model.replace(/[^\w.-]/g, '_')}`)
-  const runner = createVitestTaskRunner({ projectDir: cwd, workDir: resolve(dir, 'work'), env: { ...(process.env as Record<string, string>) }, settings })
+  const runner = createVitestTaskRunner({ projectDir: cwd, workDir: resolve(dir, 'work'), env: { ...(process.env as Record<string, string>) }, format: agent.format, settings, ...(agent.file ? { agent: agent.file } : {}) })
   const result = await evolve({
     runner,
     client: createModelClient(model),
     baseline,
+    ...(agent.surface ? { surface: agent.surface } : {}),
     dir,
     trials: positiveInt(args, 'trials', 1),
     maxIterations: positiveInt(args, 'max-iterations', 5),
@@ -43,7 +46,7 @@ export async function evolveCommand(args: ParsedArgs, cwd: string, out: (text: s
     proposalsPerWeakness: positiveInt(args, 'proposals', 4),
     onProgress: (line) => process.stderr.write(`${pc.dim('self-harness evolve')} ${line}\n`),
   })
-  out(args.flags.json ? JSON.stringify(result) : renderEvolve(result, baseline.spec))
+  out(args.flags.json ? JSON.stringify(result) : renderEvolve(result, agent.surface ? undefined : (baseline.spec as HarnessSpec)))
   // Promotion needs a net gain: a loop that accepted no edit did not deliver one (exit 1, as the gate's promote mode).
   const why = nothingLearned(result)
   if (why) process.stderr.write(`${pc.red('self-harness evolve:')} ${why}\n`)

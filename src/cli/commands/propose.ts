@@ -11,6 +11,7 @@ import { readTrace } from '../../trace/reader.js'
 import { ConfigurationError } from '../../errors.js'
 import { stringFlag, type ParsedArgs } from '../args.js'
 import { mineRecord } from './mine.js'
+import { loadProjectAgent } from '../agent.js'
 import { dirname } from 'node:path'
 
 /**
@@ -21,7 +22,8 @@ export async function proposeCommand(args: ParsedArgs, cwd: string, out: (text: 
   const [file] = args.positional
   if (!file) throw new ConfigurationError('USAGE', 'Expected a record file: self-harness propose <record> [--harness=NAME] [--weakness=ID]', { field: 'record' })
   const record = await readRecord(file)
-  const harness = await loadHarness(stringFlag(args, 'harness') ?? record.harness.name, resolve(cwd, stringFlag(args, 'harness-dir') ?? 'harnesses'))
+  const agent = await loadProjectAgent(args, cwd)
+  const harness = await loadHarness(stringFlag(args, 'harness') ?? record.harness.name, resolve(cwd, stringFlag(args, 'harness-dir') ?? 'harnesses'), agent.format.parse)
   const report = await mineRecord(file, args)
   const wanted = stringFlag(args, 'weakness')
   const weakness = wanted ? report.weaknesses.find((w) => w.id === wanted) : report.weaknesses[0]
@@ -35,7 +37,7 @@ export async function proposeCommand(args: ParsedArgs, cwd: string, out: (text: 
     if (first?.kind === 'trial-start') instructions.add(first.instruction)
   }
   const client = createModelClient(resolveCommandModelOptions({ model: record.model }, settingsEnv(runSettingsOf(args, MODEL_SETTING_FLAGS))))
-  const result = await proposeEdits({ weakness, harness: harness.spec, client, guardContext: { taskIds: record.tasks.map((t) => t.id), instructions: [...instructions] } })
+  const result = await proposeEdits({ weakness, harness: harness.spec, ...(agent.surface ? { surface: agent.surface } : {}), client, guardContext: { taskIds: record.tasks.map((t) => t.id), instructions: [...instructions] } })
   if (args.flags.json) {
     out(JSON.stringify({ weakness, ...result }))
     return 0
