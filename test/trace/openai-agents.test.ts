@@ -37,9 +37,11 @@ function notesAgent(cwd: string): Agent {
     async execute({ command }) {
       const result = spawnSync('bash', ['-c', command], { cwd, encoding: 'utf8', timeout: 10_000 })
       const text = `exit code: ${result.status}\n${result.stdout}${result.stderr}`
-      if (result.status !== 0) throw new Error(text) // the SDK's default error function tells the model, and marks the span
+      if (result.status !== 0) throw new Error(text) // the error function tells the model, and the SDK marks the span
       return text
     },
+    // The SDK's default tells the model only that the tool failed; this one passes on what the command said.
+    errorFunction: (_context, error) => (error instanceof Error ? error.message : String(error)),
   })
   const write = tool({
     name: 'write_file',
