@@ -402,7 +402,8 @@ export async function startLlamaServer(options = {}) {
   const parallel = options.parallel ?? 2
   const ctxPerSlot = options.ctxPerSlot ?? 8192
   const threads = options.threads ?? 1
-  const args = ['-m', state.gguf, '--jinja', '--host', '127.0.0.1', '--port', String(port), '-t', String(threads), '-c', String(ctxPerSlot * parallel), '--parallel', String(parallel), '--alias', name, '--no-webui', ...(options.extraArgs ?? [])]
+  const template = lock.models[name].chatTemplate
+  const args = ['-m', state.gguf, '--jinja', ...(template ? ['--chat-template-file', join(projectRoot, template)] : []), '--host', '127.0.0.1', '--port', String(port), '-t', String(threads), '-c', String(ctxPerSlot * parallel), '--parallel', String(parallel), '--alias', name, '--no-webui', ...(options.extraArgs ?? [])]
   const child = spawn(state.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   const tail = []
   const keep = (chunk) => {
