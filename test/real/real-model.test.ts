@@ -26,8 +26,8 @@ const cli = join(root, 'dist/src/cli/bin.js')
 const TASKS = ['tasks/git-commit-readme.test.ts', 'tasks/files-rename-extension.test.ts', 'tasks/text-csv-emails.test.ts']
 const required = process.env.SELF_HARNESS_REAL === '1'
 const prepared = status({ model: process.env.SELF_HARNESS_REAL_MODEL })
-const skipReason = prepared.ready ? '' : `real-model tier skipped: ${prepared.reason}`
-if (!prepared.ready && !required) console.warn(skipReason)
+const skipReason = prepared.ready ? '' : `real-model tier: ${prepared.reason}`
+if (!prepared.ready && !required) console.warn(`${skipReason} (skipped)`)
 
 describe.runIf(!prepared.ready && required)('real-model tier, required by SELF_HARNESS_REAL=1', () => {
   it('has llama-server and the test-tier model prepared', () => {
