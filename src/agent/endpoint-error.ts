@@ -15,7 +15,8 @@ const CONTEXT_EXCEEDED =
   /context[_ ]length[_ ]exceeded|exceeds? (?:the )?(?:available |maximum )?context(?: size| length| window)?|maximum context length|context window (?:is )?(?:full|exceeded)|too long for the context|prompt is too long|input is too long for/i
 const MODEL_OUTPUT =
   /failed to parse tool call|parse tool call arguments|tool call arguments? (?:is|are) not valid json|does not match the expected|output does(?: not|n't) match|tool_use_failed|failed to call a function|invalid tool call|could not parse (?:the )?model output|failed to parse (?:the )?(?:model|generated) output/i
-const RESPONSE_FORMAT = /response_format|json_schema|response format|structured output/i
+// llama.cpp's server turns a JSON schema into a grammar and says `failed to parse grammar` when it cannot.
+const RESPONSE_FORMAT = /response_format|json_schema|response format|structured output|grammar|samplers/i
 
 /**
  * Classifies an HTTP error of the endpoint by its status and body text. The body decides before the status: a
@@ -25,8 +26,9 @@ const RESPONSE_FORMAT = /response_format|json_schema|response format|structured 
 export function classifyEndpointError(status: number, text: string, options: { askedForFormat?: boolean } = {}): EndpointErrorClass {
   if (status !== 429 && status >= 400) {
     if (CONTEXT_EXCEEDED.test(text)) return 'context-exceeded'
+    // Asked for a format and refused for it (a 4xx, or a 5xx from a server whose grammar failed): ask without it.
+    if (options.askedForFormat && RESPONSE_FORMAT.test(text)) return 'response-format'
     if (MODEL_OUTPUT.test(text)) return 'model-output'
-    if (options.askedForFormat && status >= 400 && status < 500 && RESPONSE_FORMAT.test(text)) return 'response-format'
   }
   if (status === 408 || status === 409 || status === 429 || status >= 500) return 'retry'
   return 'fatal'

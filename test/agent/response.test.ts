@@ -96,6 +96,10 @@ describe('classifyEndpointError', () => {
 
   it('reads a 400 about response_format as "ask again without it" only when it was asked for', () => {
     expect(classifyEndpointError(400, "Invalid parameter: 'response_format' of type 'json_schema' is not supported", { askedForFormat: true })).toBe('response-format')
+    // llama.cpp's server, when it cannot turn the schema into a grammar (seen with a real llama-server).
+    expect(classifyEndpointError(400, 'Failed to initialize samplers: failed to parse grammar', { askedForFormat: true })).toBe('response-format')
+    expect(classifyEndpointError(500, 'failed to parse grammar', { askedForFormat: true })).toBe('response-format')
+    expect(classifyEndpointError(400, 'failed to parse grammar', { askedForFormat: false })).toBe('fatal')
     expect(classifyEndpointError(400, "Invalid parameter: 'response_format'")).toBe('fatal')
   })
 })
