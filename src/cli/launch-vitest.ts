@@ -24,14 +24,48 @@ export interface LaunchOptions {
   stdio?: 'inherit' | 'pipe'
 }
 
-/** Runs vitest as a child process; the one place self-harness starts vitest. */
-export async function launchVitest(options: LaunchOptions): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+/** What a vitest process gave; `unknownOption` is the flag vitest refused before it started (`--trails`). */
+export interface LaunchResult {
+  exitCode: number
+  stdout: string
+  stderr: string
+  unknownOption?: string
+}
+
+// vitest's cac throws `CACError: Unknown option \`--x\`` uncaught, so node prints it with a stack on stderr.
+const UNKNOWN_OPTION = /CACError: Unknown option `([^`]+)`/
+
+/**
+ * Runs vitest as a child process; the one place self-harness starts vitest. With inherited stdio, stderr is passed
+ * through as it comes, except vitest's refusal of an unknown flag, which is returned for the caller to word.
+ */
+export async function launchVitest(options: LaunchOptions): Promise<LaunchResult> {
+  const inherit = (options.stdio ?? 'inherit') === 'inherit'
   const child = execa(process.execPath, [vitestBin(options.cwd), ...options.args], {
     cwd: options.cwd,
     env: options.env,
-    stdio: options.stdio ?? 'inherit',
+    stdio: inherit ? ['inherit', 'inherit', 'pipe'] : 'pipe',
     reject: false,
+    buffer: !inherit,
   })
+  let unknownOption: string | undefined
+  if (inherit) {
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const text = chunk.toString()
+      const match = UNKNOWN_OPTION.exec(text)
+      if (match) unknownOption ??= match[1]
+      // The refusal and its stack come in one piece; everything after it belongs to the same crash.
+      if (!unknownOption) process.stderr.write(chunk)
+    })
+  }
   const result = await child
-  return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') }
+  const stderr = String(result.stderr ?? '')
+  unknownOption ??= result.exitCode !== 0 ? UNKNOWN_OPTION.exec(stderr)?.[1] : undefined
+  return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout ?? ''), stderr, ...(unknownOption ? { unknownOption } : {}) }
+}
+
+/** The long flags vitest's `--help` lists, without the leading dashes (asked only after vitest refused a flag). */
+export async function vitestFlagNames(cwd: string): Promise<string[]> {
+  const result = await execa(process.execPath, [vitestBin(cwd), '--help'], { cwd, reject: false })
+  return [...new Set([...String(result.stdout ?? '').matchAll(/--(?:no-)?([a-z][\w.-]*)/g)].map((m) => m[1]!.replace(/\.$/, '')))]
 }
