@@ -5,7 +5,7 @@ import { vitestFlagNames } from '../launch-vitest.js'
 import { runSettingsOf } from '../run-flags.js'
 import { runSuite } from '../run-suite.js'
 import { commandSpec, flagNames, GLOBAL_FLAGS } from '../spec.js'
-import { closest, editDistance } from '../suggest.js'
+import { closest, editDistance } from '../../suggest.js'
 import { adaptiveRounds } from './adaptive.js'
 
 /**
