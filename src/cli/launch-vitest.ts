@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { execa } from 'execa'
 import { ConfigurationError } from '../errors.js'
 
@@ -13,6 +14,22 @@ export function vitestBin(cwd: string): string {
     throw new ConfigurationError('CONFIG_INVALID', `vitest is not installed in ${cwd}. Install it: npm install -D vitest`, { cause })
   }
   return join(dirname(pkgFile), 'vitest.mjs')
+}
+
+// The config files vitest looks for, in its order (vitest's `configFiles`).
+const CONFIG_FILES = ['vitest.config', 'vite.config'].flatMap((base) => ['ts', 'mts', 'cts', 'js', 'mjs', 'cjs'].map((ext) => `${base}.${ext}`))
+
+/**
+ * The folder vitest should run in: the nearest folder at or above `cwd` with a vitest (or vite) config, looked for up
+ * to the package's root, so `cd tasks && self-harness vitest run` runs the project as from its root; `cwd` itself when
+ * there is none, or when the arguments choose the root or the config.
+ */
+export function projectDirOf(cwd: string, args: readonly string[]): string {
+  if (args.some((arg) => /^(--root|--config|--dir|-r|-c)(=|$)/.test(arg))) return cwd
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (CONFIG_FILES.some((file) => existsSync(join(dir, file)))) return dir
+    if (existsSync(join(dir, 'package.json')) || dirname(dir) === dir) return cwd
+  }
 }
 
 /** Options of {@link launchVitest}. */
@@ -41,8 +58,9 @@ const UNKNOWN_OPTION = /CACError: Unknown option `([^`]+)`/
  */
 export async function launchVitest(options: LaunchOptions): Promise<LaunchResult> {
   const inherit = (options.stdio ?? 'inherit') === 'inherit'
-  const child = execa(process.execPath, [vitestBin(options.cwd), ...options.args], {
-    cwd: options.cwd,
+  const cwd = projectDirOf(options.cwd, options.args)
+  const child = execa(process.execPath, [vitestBin(cwd), ...options.args], {
+    cwd,
     env: options.env,
     stdio: inherit ? ['inherit', 'inherit', 'pipe'] : 'pipe',
     reject: false,
