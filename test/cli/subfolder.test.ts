@@ -15,6 +15,7 @@ describe('self-harness vitest from a subfolder of the project', () => {
     })
     expect(run.exitCode, run.all).toBe(0)
     expect(run.all).not.toContain('Unknown harness')
+    expect(run.stdout).toContain(': 1 task, 1 passed, 0 failed, 0 errors;')
     expect(run.stdout).toMatch(/✓ tasks\/write-note\.test\.ts > writes a note \(trial 1\/1\): pass/)
   })
 })
