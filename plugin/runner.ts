@@ -95,7 +95,7 @@ export default class SelfHarnessRunner extends TestRunner {
       return
     }
     const done = (resume[test.fullName] ?? []).filter((trial) => trial.index < trials)
-    test.meta.selfHarness = { taskId: test.fullName, harnessId: this.provided.harness.id, requested: trials, trials: [...done] }
+    test.meta.selfHarness = { taskId: test.fullName, harnessId: this.provided.harness.id, requested: trials, trials: [...done], ...(done.length ? { kept: done.length } : {}) }
     // Finished trials of an interrupted run are kept, not run again.
     if (done.length >= trials) {
       test.mode = 'skip'
