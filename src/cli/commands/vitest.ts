@@ -36,7 +36,23 @@ export async function vitestCommand(args: ParsedArgs, cwd: string): Promise<numb
     report: given('report'),
     settings: runSettingsOf(args),
   }
-  const { exitCode, outcome, unknownOption } = await runSuite(request, { cwd, vitestArgs: args.rest, stdio: 'inherit' })
+  // Ctrl-C reaches vitest too (one process group): this process waits for it to stop, then says what is kept.
+  let interrupted = false
+  const onInterrupt = () => {
+    interrupted = true
+  }
+  process.on('SIGINT', onInterrupt)
+  let suite: Awaited<ReturnType<typeof runSuite>>
+  try {
+    suite = await runSuite(request, { cwd, vitestArgs: args.rest, stdio: 'inherit' })
+  } finally {
+    process.off('SIGINT', onInterrupt)
+  }
+  const { exitCode, outcome, unknownOption } = suite
+  if (interrupted) {
+    process.stderr.write('self-harness: interrupted. The finished trials are kept in the journal; run the same command again to resume (--fresh starts over).\n')
+    return 130
+  }
   if (unknownOption) throw await unknownFlag(unknownOption, cwd)
   if (outcome?.kind === 'startup-error') return outcome.code === 'NOT_COMPARABLE' ? 3 : 2
   if (budget === undefined || outcome?.kind !== 'run' || !outcome.verdictFile || !outcome.baselineFile) return exitCode
