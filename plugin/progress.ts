@@ -30,6 +30,12 @@ export function trialLine(taskId: string, trial: TrialMeta, of: number, note: st
   return why ? `${head}: ${why}` : head
 }
 
+/** One line for a task's trials kept from the journal of an interrupted run: how many, and how they ended. */
+export function keptLine(taskId: string, trials: readonly TrialMeta[], of: number): string {
+  const passed = trials.filter((t) => t.outcome === 'pass').length
+  return `self-harness ↺ ${taskId}: ${trials.length}/${of} trial(s) kept from the journal (${passed} passed), not run again`
+}
+
 /** One line for a running trial: where it is and how long it has waited on the model. */
 export function liveLine(taskId: string, live: LiveStatus, of: number, now: number): string {
   const where = `self-harness … ${taskId} (trial ${live.trial + 1}/${of}, turn ${live.turn}, ${tokens(live.tokens)}, ${seconds(now - live.startedAt)})`
@@ -51,9 +57,12 @@ export function createProgress(options: ProgressOptions): Progress {
   return {
     update(testId, meta) {
       if (options.mode === 'off') return
-      const seen = shown.get(testId)
-      // Trials kept from an interrupted run were shown by that run.
-      if (seen === undefined) shown.set(testId, meta.live ? meta.trials.length : 0)
+      // Trials kept from an interrupted run were shown by that run: one line says they count.
+      if (!shown.has(testId)) {
+        const kept = meta.kept ?? 0
+        shown.set(testId, kept)
+        if (kept) options.log(keptLine(meta.taskId, meta.trials.slice(0, kept), options.trials))
+      }
       for (const trial of meta.trials.slice(shown.get(testId))) options.log(trialLine(meta.taskId, trial, options.trials, meta.notes?.[trial.index]))
       shown.set(testId, meta.trials.length)
       if (meta.live) running.set(testId, { taskId: meta.taskId, live: meta.live })

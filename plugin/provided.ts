@@ -63,6 +63,8 @@ export interface TaskMetaRecord {
   /** Trials the run asked for of this task; travels with the task through shards and blob merges. */
   requested?: number
   trials: TrialMeta[]
+  /** How many of `trials` (the first ones) were kept from the journal of an interrupted run, not run now. */
+  kept?: number
   /** The trial in progress, while one runs. */
   live?: LiveStatus | null
   /** Console notes by trial index, such as a trial that made no tool call and what the model said. */

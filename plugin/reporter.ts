@@ -81,7 +81,8 @@ export class SelfHarnessReporter implements Reporter {
       return
     }
     p.done++
-    if (test.result().state === 'passed') p.passed++
+    // From the trials, so a task kept whole from the journal (skipped by vitest) counts as it ended.
+    if (meta.trials.length > 0 && meta.trials.every((t) => t.outcome === 'pass')) p.passed++
     p.tokens += meta.trials.reduce((n, t) => n + t.tokens.prompt + t.tokens.completion, 0)
     const step = Math.max(1, Math.ceil(p.total / 10))
     if (p.done === p.total || p.done - p.lastShown >= step) {

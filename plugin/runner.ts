@@ -17,7 +17,7 @@ import type { Redactor } from '../src/trace/redact.js'
 import { createRunRedactor } from './secrets.js'
 import type { Agent } from './context.js'
 import { PROVIDE_KEY, type LiveStatus, type ProvidedSettings, type TrialMeta } from './provided.js'
-import { noActionNote, TrialInfrastructureError, withLiveStatus } from './trial-status.js'
+import { noActionNote, TrialInfrastructureError, turnLimitNote, withLiveStatus } from './trial-status.js'
 import './context.js'
 
 /** State of the trial in progress for one test. */
@@ -107,7 +107,7 @@ export default class SelfHarnessRunner extends TestRunner {
       return
     }
     const done = (resume[test.fullName] ?? []).filter((trial) => trial.index < trials)
-    test.meta.selfHarness = { taskId: test.fullName, harnessId: this.provided.harness.id, requested: trials, trials: [...done] }
+    test.meta.selfHarness = { taskId: test.fullName, harnessId: this.provided.harness.id, requested: trials, trials: [...done], ...(done.length ? { kept: done.length } : {}) }
     // Finished trials of an interrupted run are kept, not run again.
     if (done.length >= trials) {
       test.mode = 'skip'
@@ -170,7 +170,7 @@ export default class SelfHarnessRunner extends TestRunner {
         // What the task file sees of the run is redacted like everything written (the trace already is).
         const seen = { ...run, summary: run.summary && this.redact.text(run.summary), error: run.error && { ...run.error, message: this.redact.text(run.error.message) } }
         const state = this.trials.get(test.id)
-        if (state) state.note = noActionNote(seen)
+        if (state) state.note = noActionNote(seen) ?? turnLimitNote(seen, this.harness.spec.limits.maxTurns)
         // The task's assertions would judge a workspace nobody worked in: stop the test body here.
         if (seen.status === 'error' || seen.status === 'timeout') throw new TrialInfrastructureError(seen)
         return seen

@@ -21,6 +21,11 @@ export function noActionNote(run: AgentRun): string | undefined {
   return text ? `made no tool call; the model said: "${text.length > 200 ? `${text.slice(0, 199)}…` : text}"` : 'made no tool call and said nothing'
 }
 
+/** A note for a run that ended because it used every turn the harness allows; undefined otherwise. */
+export function turnLimitNote(run: AgentRun, maxTurns: number): string | undefined {
+  return run.status === 'max-turns' ? `ran out of turns (maxTurns ${maxTurns})` : undefined
+}
+
 /**
  * A trial whose agent run ended `error` or `timeout`: the endpoint, the sandbox or the time limit failed, not the
  * task. `agent.run` throws it so the task's assertions do not run on a workspace nobody worked in; the runner

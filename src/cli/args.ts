@@ -1,7 +1,7 @@
 import { cac, type CAC, type Command } from 'cac'
 import { ConfigurationError } from '../errors.js'
 import { COMMANDS, commandSpec, flagNames, GLOBAL_FLAGS, type CommandSpec } from './spec.js'
-import { closest } from './suggest.js'
+import { closest } from '../suggest.js'
 
 /** A parsed command line: the command, its positional arguments, its flags, and what goes through untouched. */
 export interface ParsedArgs {

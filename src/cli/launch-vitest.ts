@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { execa } from 'execa'
 import { ConfigurationError } from '../errors.js'
@@ -16,6 +17,22 @@ export function vitestBin(cwd: string): string {
   return join(dirname(pkgFile), 'vitest.mjs')
 }
 
+// The config files vitest looks for, in its order (vitest's `configFiles`).
+const CONFIG_FILES = ['vitest.config', 'vite.config'].flatMap((base) => ['ts', 'mts', 'cts', 'js', 'mjs', 'cjs'].map((ext) => `${base}.${ext}`))
+
+/**
+ * The folder vitest should run in: the nearest folder at or above `cwd` with a vitest (or vite) config, looked for up
+ * to the package's root, so `cd tasks && self-harness vitest run` runs the project as from its root; `cwd` itself when
+ * there is none, or when the arguments choose the root or the config.
+ */
+export function projectDirOf(cwd: string, args: readonly string[]): string {
+  if (args.some((arg) => /^(--root|--config|--dir|-r|-c)(=|$)/.test(arg))) return cwd
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (CONFIG_FILES.some((file) => existsSync(join(dir, file)))) return dir
+    if (existsSync(join(dir, 'package.json')) || dirname(dir) === dir) return cwd
+  }
+}
+
 /** Options of {@link launchVitest}. */
 export interface LaunchOptions {
   cwd: string
@@ -25,16 +42,51 @@ export interface LaunchOptions {
   stdio?: 'inherit' | 'pipe'
 }
 
-/** Runs vitest as a child process; the one place self-harness starts vitest. */
-export async function launchVitest(options: LaunchOptions): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const child = execa(process.execPath, [vitestBin(options.cwd), ...options.args], {
-    cwd: options.cwd,
+/** What a vitest process gave; `unknownOption` is the flag vitest refused before it started (`--trails`). */
+export interface LaunchResult {
+  exitCode: number
+  stdout: string
+  stderr: string
+  unknownOption?: string
+}
+
+// vitest's cac throws `CACError: Unknown option \`--x\`` uncaught, so node prints it with a stack on stderr.
+const UNKNOWN_OPTION = /CACError: Unknown option `([^`]+)`/
+
+/**
+ * Runs vitest as a child process; the one place self-harness starts vitest. With inherited stdio, stderr is passed
+ * through as it comes, except vitest's refusal of an unknown flag, which is returned for the caller to word.
+ */
+export async function launchVitest(options: LaunchOptions): Promise<LaunchResult> {
+  const inherit = (options.stdio ?? 'inherit') === 'inherit'
+  const cwd = projectDirOf(options.cwd, options.args)
+  const child = execa(process.execPath, [vitestBin(cwd), ...options.args], {
+    cwd,
     env: options.env,
-    stdio: options.stdio ?? 'inherit',
+    stdio: inherit ? ['inherit', 'inherit', 'pipe'] : 'pipe',
     reject: false,
+    buffer: !inherit,
   })
+  let unknownOption: string | undefined
+  if (inherit) {
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const text = chunk.toString()
+      const match = UNKNOWN_OPTION.exec(text)
+      if (match) unknownOption ??= match[1]
+      // The refusal and its stack come in one piece; everything after it belongs to the same crash.
+      if (!unknownOption) process.stderr.write(chunk)
+    })
+  }
   const result = await child
-  return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') }
+  const stderr = String(result.stderr ?? '')
+  unknownOption ??= result.exitCode !== 0 ? UNKNOWN_OPTION.exec(stderr)?.[1] : undefined
+  return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout ?? ''), stderr, ...(unknownOption ? { unknownOption } : {}) }
+}
+
+/** The long flags vitest's `--help` lists, without the leading dashes (asked only after vitest refused a flag). */
+export async function vitestFlagNames(cwd: string): Promise<string[]> {
+  const result = await execa(process.execPath, [vitestBin(cwd), '--help'], { cwd, reject: false })
+  return [...new Set([...String(result.stdout ?? '').matchAll(/--(?:no-)?([a-z][\w.-]*)/g)].map((m) => m[1]!.replace(/\.$/, '')))]
 }
 
 /**

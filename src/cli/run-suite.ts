@@ -23,6 +23,8 @@ export interface SuiteResult {
   outcome: RunOutcome | undefined
   stdout: string
   stderr: string
+  /** A flag vitest refused before starting (`--trails`). */
+  unknownOption?: string
 }
 
 /**

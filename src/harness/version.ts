@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { z } from 'zod'
 import { ConfigurationError } from '../errors.js'
 import { fieldName, hashOf } from '../json.js'
+import { closest } from '../suggest.js'
 import { HarnessSpecSchema, type HarnessSpec } from './spec.js'
 
 /**
@@ -32,17 +33,22 @@ export function harnessId(spec: HarnessSpec): string {
   return hashOf({ ...behaviour, limits: { ...behaviour.limits, runTimeoutMs: HASHED_RUN_TIMEOUT_MS } })
 }
 
+/** How many problems of one harness file a message names. */
+const MAX_PROBLEMS = 10
+
 /** Validates raw JSON as a harness spec; errors name the file and the field. */
 export function parseHarness(raw: unknown, file: string, name?: string): HarnessVersion {
   const parsed = HarnessSpecSchema.safeParse(raw)
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    const field = fieldName(issue.path)
+    const issues = parsed.error.issues
+    const field = fieldName(issues[0]!.path)
+    const shown = issues.slice(0, MAX_PROBLEMS).map((issue) => `field \`${fieldName(issue.path)}\`: ${issue.message}`)
+    const more = issues.length - shown.length
     throw new ConfigurationError(
       'HARNESS_INVALID',
-      `Invalid harness file ${file}: field \`${field}\`: ${issue.message}.` +
-        (parsed.error.issues.length > 1 ? ` (${parsed.error.issues.length - 1} more problem(s))` : '') +
-        ' Fix the field and run again.',
+      `Invalid harness file ${file}: ${shown.join('; ')}.` +
+        (more > 0 ? ` (${more} more problem(s))` : '') +
+        (issues.length > 1 ? ' Fix the fields and run again.' : ' Fix the field and run again.'),
       { file, field },
     )
   }
@@ -69,9 +75,12 @@ export async function loadHarness(name: string, dir: string, parse: HarnessParse
   try {
     text = await readFile(file, 'utf8')
   } catch (cause) {
+    const available = await harnessNames(dir)
+    const guess = available.find((n) => n.toLowerCase() === name.toLowerCase()) ?? closestName(name, available)
+    const listed = available.length ? ` Available: ${available.map((n) => `\`${n}\``).join(', ')}.` : ` No harness files in ${resolve(dir)}.`
     throw new ConfigurationError(
       'HARNESS_NOT_FOUND',
-      `Unknown harness \`${name}\`: no file ${file}. Create it or choose another name with --harness.`,
+      `Unknown harness \`${name}\`: no file ${file}.${guess ? ` Did you mean \`--harness=${guess}\`?` : ''}${listed} Create it or choose another name with --harness.`,
       { cause, file, field: 'harness' },
     )
   }
@@ -86,6 +95,18 @@ export async function loadHarness(name: string, dir: string, parse: HarnessParse
     )
   }
   return parse(raw, file, name)
+}
+
+/** Names of the harness files (`*.json`) in a directory, sorted; none when it cannot be read. */
+async function harnessNames(dir: string): Promise<string[]> {
+  const entries = await readdir(dir).catch(() => [] as string[])
+  return entries.filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)).sort()
+}
+
+/** The harness name closest to a mistyped one, letter case aside. */
+function closestName(wrong: string, names: readonly string[]): string | undefined {
+  const guess = closest(wrong.toLowerCase(), names.map((n) => n.toLowerCase()))
+  return guess === undefined ? undefined : names.find((n) => n.toLowerCase() === guess)
 }
 
 /** JSON Schema of the harness file, for editors and other tools. */

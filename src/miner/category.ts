@@ -11,6 +11,7 @@ export const ORDER_ERRORS: ReadonlySet<string> = new Set(['no such file or direc
  * The category the features point to, first rule that holds:
  * 0. the run made no tool call on the workspace (nothing, or only `finish`) and did not error: `no-tool-call`
  *    (the model did not act: an endpoint without tool calling, or a task the model cannot start on);
+ * 0b. the run ended because it used all its turns (`max-turns`): `out-of-turns`, whatever else the trace shows;
  * 1. the run stopped on a failed command: a prerequisite error is `prerequisite-missing`, a missing input is
  *    `planning-order`, anything else (a timeout included) is `error-recovery` (it gave up instead of handling it);
  * 2. the run itself timed out: `error-recovery`;
@@ -18,12 +19,12 @@ export const ORDER_ERRORS: ReadonlySet<string> = new Set(['no such file or direc
  * 4. the expected value is in the instruction but the agent never used it, in a long conversation: `context-lost`;
  * 5. a write was followed by `finish` without a read-back: `verification-missing`;
  * 6. a wrong value at the end of a long conversation: `context-lost`;
- * 7. out of turns: `planning-order`;
- * 8. a clean finish with a wrong result: `capability-gap`; otherwise `other`.
+ * 7. a clean finish with a wrong result: `capability-gap`; otherwise `other`.
  */
 export function guessCategory(features: TraceFeatures): WeaknessCategory {
   const { cause } = features
   if (features.noAction) return 'no-tool-call'
+  if (features.maxTurns) return 'out-of-turns'
   if (cause) {
     if (PREREQUISITE_ERRORS.has(cause.errorKey)) return 'prerequisite-missing'
     if (ORDER_ERRORS.has(cause.errorKey)) return 'planning-order'
@@ -34,7 +35,6 @@ export function guessCategory(features: TraceFeatures): WeaknessCategory {
   if (features.lostValue && features.longConversation) return 'context-lost'
   if (features.unverifiedWrite) return 'verification-missing'
   if (features.longConversation && features.assertionKind === 'value') return 'context-lost'
-  if (features.maxTurns) return 'planning-order'
   if (features.end === 'finish' && features.assertion !== null) return 'capability-gap'
   return 'other'
 }

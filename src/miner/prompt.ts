@@ -11,6 +11,7 @@ const MEANINGS: Record<(typeof WEAKNESS_CATEGORIES)[number], string> = {
   'context-lost': 'a value or constraint given early is lost or changed later in a long conversation',
   'verification-missing': 'the agent declares done without checking that its work landed',
   'planning-order': 'steps done in the wrong order, or work not planned',
+  'out-of-turns': 'the run used every turn allowed (maxTurns) before finishing',
   'error-recovery': 'a timeout or failing command is not handled: the agent gives up or loops',
   'capability-gap': 'the run looks right to the agent but the result is wrong; no harness change would help',
   other: 'none of the above',

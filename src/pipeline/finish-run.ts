@@ -123,8 +123,8 @@ export async function finishRun(
     const trials = record.tasks.flatMap((t) => t.trials)
     const count = (o: string) => trials.filter((t) => t.outcome === o).length
     log(
-      `${pc.bold('self-harness')} ${run.harness.name} (${run.harness.id}): ${tasks.length} tasks, ` +
-        `${count('pass')} passed, ${count('fail')} failed, ${count('error')} errors; record ${run.recordFile}`,
+      `${pc.bold('self-harness')} ${run.harness.name} (${run.harness.id}): ${plural(tasks.length, 'task')}, ` +
+        `${count('pass')} passed, ${count('fail')} failed, ${plural(count('error'), 'error')}; record ${run.recordFile}`,
     )
     if (run.mine) await mine(run, record, log)
     if (run.report && !run.baseline) await writeReport(run, log)
@@ -247,4 +247,9 @@ async function mine(run: RunFinishSettings, record: RunRecord, log: (line: strin
   await writeFileAtomic(file, `${JSON.stringify(report, null, 2)}\n`)
   log(renderWeaknesses(report))
   log(pc.dim(`weaknesses written to ${file}`))
+}
+
+/** `1 task`, `2 tasks`. */
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`
 }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 
 const root = resolve(import.meta.dirname, '../..')
 const LAYERS: Record<string, number> = {
-  'json.ts': 0, 'errors.ts': 0, index: 9,
+  'json.ts': 0, 'errors.ts': 0, 'suggest.ts': 0, index: 9,
   harness: 1, trace: 1, workspace: 2, agent: 2, record: 3, run: 3, gate: 4, miner: 4, report: 4, proposer: 5, evolve: 6, pipeline: 6, cli: 7,
 }
 

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parseArgs, parseCommandLine } from '../../src/cli/args.js'
 import { COMMANDS, commandSpec, flagNames } from '../../src/cli/spec.js'
-import { closest } from '../../src/cli/suggest.js'
+import { closest } from '../../src/suggest.js'
 
 const commandsDir = resolve(import.meta.dirname, '../../src/cli/commands')
 

@@ -52,6 +52,13 @@ it('resumes a run killed with SIGKILL without redoing finished trials', async ()
   const record = await readRecord(join(out, 'runs', 'baseline.json'))
   expect(record.tasks).toHaveLength(3)
   for (const task of record.tasks) expect(task.trials.map((t) => t.index).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5])
+  // Each trial is shown once: those run now one line each, those kept one line per task that says so.
+  expect(resumed.all.match(/\(trial \d\/6\): (pass|fail|error)/g) ?? []).toHaveLength(18 - kept.length)
+  const keptTasks = new Set(kept.map((entry) => entry.taskId))
+  expect(resumed.all.match(/trial\(s\) kept from the journal/g) ?? []).toHaveLength(keptTasks.size)
+  // The pass rate counts the kept trials' tasks as they ended.
+  const passedTasks = record.tasks.filter((t) => t.trials.every((trial) => trial.outcome === 'pass')).length
+  expect(resumed.all).toContain(`[3/3] baseline: pass rate ${Math.round((100 * passedTasks) / 3)}%`)
   // Every journaled trial is in the record as it was, not run again.
   for (const entry of kept) {
     const trial = record.tasks.find((t) => t.id === entry.taskId)!.trials.find((t) => t.index === entry.trial.index)!

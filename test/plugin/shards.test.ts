@@ -44,7 +44,7 @@ it('merges three shards into the record and verdict of an unsharded run', async 
   const sharded = join(out, 'sharded')
   for (const i of [1, 2, 3]) {
     const shard = await run(['--harness=breaker', `--baseline=${baselineFile}`, `--shard=${i}/3`, '--reporter=blob', `--outputFile=${join(blobs, `blob-${i}.json`)}`], sharded)
-    expect(shard.all).not.toMatch(/tasks, .* errors; record /) // a shard writes its blob, not a record
+    expect(shard.all).not.toMatch(/tasks?, .* errors?; record /) // a shard writes its blob, not a record
   }
   const merged = await run(['--harness=breaker', `--baseline=${baselineFile}`, `--merge-reports=${blobs}`], sharded)
   expect(merged.exitCode, merged.all).toBe(1)

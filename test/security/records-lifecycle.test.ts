@@ -172,5 +172,9 @@ describe('accepted baselines', () => {
     const notes = missing.all.split('\n').filter((line) => line.includes('could not be read'))
     expect(notes).toHaveLength(1)
     expect(notes[0]).toContain(`1 trace(s) could not be read; 1 not found: baseline ${WRITE} trial 0`)
+    // The written report counts only the traces it holds.
+    const written = (text: string) => Number(/^Wrote .*: .*?(\d+) trace\(s\)/m.exec(text)?.[1])
+    expect(written(report.all)).toBeGreaterThan(0)
+    expect(written(missing.all)).toBe(written(report.all) - 1)
   })
 })

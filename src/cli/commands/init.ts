@@ -39,6 +39,7 @@ export async function initCommand(args: ParsedArgs, cwd: string, out: (text: str
   }
   out('')
   out('Next: npx self-harness vitest run   (runs tasks/ under harnesses/baseline.json on the bundled simulated model)')
-  out('      set OPENAI_BASE_URL, OPENAI_API_KEY and SELF_HARNESS_MODEL to run on a real model instead.')
+  out('      set OPENAI_BASE_URL, OPENAI_API_KEY and SELF_HARNESS_MODEL to run on a real model instead;')
+  out('      npx self-harness sim serves the simulator on its own, knowing the tasks in solutions/ (--solutions=solutions).')
   return 0
 }

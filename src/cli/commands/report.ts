@@ -86,7 +86,7 @@ export async function reportCommand(args: ParsedArgs, cwd: string, out: (text: s
     `${data.candidate.tasks.length} task(s)`,
     data.baseline ? `baseline ${shown(options.baseline)}` : 'no baseline',
     data.verdict ? `verdict ${data.verdict.status}` : 'no verdict',
-    `${Object.keys(data.traces).length} trace(s)`,
+    `${Object.values(data.traces).filter((trace) => !trace.error).length} trace(s)`,
     ...(data.weaknesses ? [`${data.weaknesses.weaknesses.length} weakness(es)`] : []),
     ...(data.lineage ? [`lineage of ${data.lineage.steps.length} version(s)`] : []),
   ]

@@ -1,8 +1,11 @@
 import { ConfigurationError } from '../../errors.js'
 import type { RunRequest } from '../../run/request.js'
 import { stringFlag, type ParsedArgs } from '../args.js'
+import { vitestFlagNames } from '../launch-vitest.js'
 import { runSettingsOf } from '../run-flags.js'
 import { runSuite } from '../run-suite.js'
+import { commandSpec, flagNames, GLOBAL_FLAGS } from '../spec.js'
+import { closest, editDistance } from '../../suggest.js'
 import { adaptiveRounds } from './adaptive.js'
 
 /**
@@ -33,7 +36,24 @@ export async function vitestCommand(args: ParsedArgs, cwd: string): Promise<numb
     report: given('report'),
     settings: runSettingsOf(args),
   }
-  const { exitCode, outcome } = await runSuite(request, { cwd, vitestArgs: args.rest, stdio: 'inherit' })
+  // Ctrl-C reaches vitest too (one process group): this process waits for it to stop, then says what is kept.
+  let interrupted = false
+  const onInterrupt = () => {
+    interrupted = true
+  }
+  process.on('SIGINT', onInterrupt)
+  let suite: Awaited<ReturnType<typeof runSuite>>
+  try {
+    suite = await runSuite(request, { cwd, vitestArgs: args.rest, stdio: 'inherit' })
+  } finally {
+    process.off('SIGINT', onInterrupt)
+  }
+  const { exitCode, outcome, unknownOption } = suite
+  if (interrupted) {
+    process.stderr.write('self-harness: interrupted. The finished trials are kept in the journal; run the same command again to resume (--fresh starts over).\n')
+    return 130
+  }
+  if (unknownOption) throw await unknownFlag(unknownOption, cwd)
   if (outcome?.kind === 'startup-error') return outcome.code === 'NOT_COMPARABLE' ? 3 : 2
   if (budget === undefined || outcome?.kind !== 'run') return exitCode
   if (!outcome.verdictFile || !outcome.baselineFile) {
@@ -45,4 +65,18 @@ export async function vitestCommand(args: ParsedArgs, cwd: string): Promise<numb
     return exitCode === 0 ? 2 : exitCode
   }
   return await adaptiveRounds({ cwd, request, vitestArgs: args.rest, status: { recordFile: outcome.recordFile, verdictFile: outcome.verdictFile, baselineFile: outcome.baselineFile }, budget })
+}
+
+/** The refusal of a flag neither self-harness nor vitest knows, with the closest of ours or vitest's (ours on a tie). */
+async function unknownFlag(shown: string, cwd: string): Promise<ConfigurationError> {
+  const name = shown.replace(/^-+/, '')
+  const ours = [...commandSpec('vitest')!.flags, ...GLOBAL_FLAGS].flatMap(flagNames).filter((n) => n.length > 1)
+  const mine = closest(name, ours)
+  const theirs = closest(name, await vitestFlagNames(cwd).catch(() => []))
+  const guess = mine && theirs ? (editDistance(name, theirs) < editDistance(name, mine) ? theirs : mine) : (mine ?? theirs)
+  return new ConfigurationError(
+    'USAGE',
+    `unknown flag \`${shown}\` for \`self-harness vitest\` (neither self-harness nor vitest knows it)${guess ? `; did you mean \`--${guess}\`?` : '.'} Run \`self-harness vitest --help\` and \`npx vitest --help\` for the flags.`,
+    { field: shown },
+  )
 }
