@@ -170,7 +170,7 @@ export default class SelfHarnessRunner extends TestRunner {
         // What the task file sees of the run is redacted like everything written (the trace already is).
         const seen = { ...run, summary: run.summary && this.redact.text(run.summary), error: run.error && { ...run.error, message: this.redact.text(run.error.message) } }
         const state = this.trials.get(test.id)
-        if (state) state.note = noActionNote(seen) ?? turnLimitNote(seen, this.harness.spec.limits.maxTurns)
+        if (state) state.note = noActionNote(seen) ?? turnLimitNote(seen, (this.harness.spec as { limits?: { maxTurns?: number } }).limits?.maxTurns)
         // The task's assertions would judge a workspace nobody worked in: stop the test body here.
         if (seen.status === 'error' || seen.status === 'timeout') throw new TrialInfrastructureError(seen)
         return seen

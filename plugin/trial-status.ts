@@ -22,8 +22,10 @@ export function noActionNote(run: AgentRun): string | undefined {
 }
 
 /** A note for a run that ended because it used every turn the harness allows; undefined otherwise. */
-export function turnLimitNote(run: AgentRun, maxTurns: number): string | undefined {
-  return run.status === 'max-turns' ? `ran out of turns (maxTurns ${maxTurns})` : undefined
+export function turnLimitNote(run: AgentRun, maxTurns: number | undefined): string | undefined {
+  if (run.status !== 'max-turns') return undefined
+  // A custom agent's harness data has its own shape: its turn limit may have another name, or none.
+  return typeof maxTurns === 'number' ? `ran out of turns (maxTurns ${maxTurns})` : 'ran out of turns'
 }
 
 /**
