@@ -2,9 +2,9 @@ import type { AgentDefinition } from '../agent/define.js'
 import { stableStringify } from '../json.js'
 import { escapeSegment, isAtOrBeneath, locate, valueAt, type EditableField } from '../harness/editable.js'
 import type { HarnessFormat } from '../harness/format.js'
-import { parsePointer, PatchError, unsafeKeyIn } from '../harness/patch.js'
+import { parsePointer, PatchError } from '../harness/patch.js'
 import { resolveGuardBounds } from './guard-bounds.js'
-import type { GuardContext, GuardResult } from './guard.js'
+import { patchShapeRefusal, type GuardContext, type GuardResult } from './guard.js'
 import type { Proposal } from './proposal.js'
 import { findInstructionQuote, findTaskMention, stringsIn } from './text-match.js'
 
@@ -32,13 +32,8 @@ const listOf = (editable: readonly EditableField[]) => editable.map((f) => f.pat
 export function guardDataProposal(proposal: Proposal, data: unknown, surface: DataSurface, context: GuardContext): GuardResult<unknown> {
   const bounds = resolveGuardBounds(context.bounds)
   const patch = proposal.patch
-  if (patch.length > bounds.maxOps) return refuse('too-large', `${patch.length} operations; at most ${bounds.maxOps} are allowed`)
-  const text = JSON.stringify(patch)
-  const bytes = Buffer.byteLength(text)
-  if (bytes > bounds.maxPatchBytes) return refuse('too-large', `the patch is ${bytes} bytes; at most ${bounds.maxPatchBytes} are allowed`)
-  if (patch.length === 0) return refuse('no-op', 'the patch has no operations')
-  const unsafeKey = unsafeKeyIn(patch)
-  if (unsafeKey) return refuse('outside-surface', `the patch carries the key \`${unsafeKey}\``)
+  const shape = patchShapeRefusal(patch, bounds)
+  if (shape) return refuse(shape.reason, shape.detail)
 
   for (const op of patch) {
     let segments: string[]
@@ -59,7 +54,7 @@ export function guardDataProposal(proposal: Proposal, data: unknown, surface: Da
     }
   }
 
-  const mention = findTaskMention(text, context.taskIds)
+  const mention = findTaskMention(JSON.stringify(patch), context.taskIds)
   if (mention) return refuse('names-task', `the patch mentions the task \`${mention}\`; edits must help every task of a kind`)
   const added = patch.flatMap((op) => (op.op === 'remove' ? [] : stringsIn(op.value)))
   const quote = findInstructionQuote(added.join('\n'), context.instructions, { words: bounds.quoteWords, chars: bounds.quoteChars, known: stringsIn(data).join('\n') })

@@ -41,14 +41,8 @@ export type GuardResult<S = HarnessSpec> =
 export function guardProposal(proposal: Proposal, spec: HarnessSpec, context: GuardContext): GuardResult {
   const bounds = resolveGuardBounds(context.bounds)
   const patch = proposal.patch
-  if (patch.length > bounds.maxOps) return refuse('too-large', `${patch.length} operations; at most ${bounds.maxOps} are allowed`)
-  const text = JSON.stringify(patch)
-  const bytes = Buffer.byteLength(text)
-  if (bytes > bounds.maxPatchBytes) return refuse('too-large', `the patch is ${bytes} bytes; at most ${bounds.maxPatchBytes} are allowed`)
-  if (patch.length === 0) return refuse('no-op', 'the patch has no operations')
-
-  const unsafeKey = unsafeKeyIn(patch)
-  if (unsafeKey) return refuse('outside-surface', `the patch carries the key \`${unsafeKey}\``)
+  const shape = patchShapeRefusal(patch, bounds)
+  if (shape) return refuse(shape.reason, shape.detail)
   for (const op of patch) {
     const refusal = checkOperation(op, spec, bounds)
     if (refusal) return refuse(refusal.reason, refusal.detail)
@@ -56,7 +50,7 @@ export function guardProposal(proposal: Proposal, spec: HarnessSpec, context: Gu
   const pattern = unsafePatternIn(patch)
   if (pattern) return refuse('unsafe-pattern', pattern)
 
-  const mention = findTaskMention(text, context.taskIds)
+  const mention = findTaskMention(JSON.stringify(patch), context.taskIds)
   if (mention) return refuse('names-task', `the patch mentions the task \`${mention}\`; edits must help every task of a kind`)
   const added = patch.flatMap((op) => (op.op === 'remove' ? [] : stringsIn(op.value)))
   const quote = findInstructionQuote(added.join('\n'), context.instructions, {
@@ -111,6 +105,20 @@ function missingFrom(before: readonly unknown[], after: readonly unknown[]): str
 }
 
 const refuse = (reason: GuardReason, detail: string): GuardResult => ({ ok: false, reason, detail })
+
+/**
+ * The checks every patch meets before its operations are read, whatever surface it edits: at most `maxOps`
+ * operations and `maxPatchBytes` bytes, at least one operation, no prototype key.
+ */
+export function patchShapeRefusal(patch: Proposal['patch'], bounds: GuardBounds): { reason: GuardReason; detail: string } | undefined {
+  if (patch.length > bounds.maxOps) return { reason: 'too-large', detail: `${patch.length} operations; at most ${bounds.maxOps} are allowed` }
+  const bytes = Buffer.byteLength(JSON.stringify(patch))
+  if (bytes > bounds.maxPatchBytes) return { reason: 'too-large', detail: `the patch is ${bytes} bytes; at most ${bounds.maxPatchBytes} are allowed` }
+  if (patch.length === 0) return { reason: 'no-op', detail: 'the patch has no operations' }
+  const unsafeKey = unsafeKeyIn(patch)
+  if (unsafeKey) return { reason: 'outside-surface', detail: `the patch carries the key \`${unsafeKey}\`` }
+  return undefined
+}
 
 /** The first `match` pattern a patch sets that the linear-time engine refuses, described; undefined when none. */
 export function unsafePatternIn(patch: readonly PatchOp[]): string | undefined {
